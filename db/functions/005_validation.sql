@@ -1,0 +1,297 @@
+-- Input validation helpers. Every failure is SQLSTATE 22023 with a message that starts with
+-- the field's path (`profile.days_per_week: must be an integer from 1 to 7`), and the same
+-- path in the error's column field. JSON null counts as absent.
+
+create or replace function app_private.raise_invalid(p_field text, p_problem text) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+    raise exception '%: %', p_field, p_problem
+    using errcode = '22023', column = p_field;
+end
+$$;
+
+comment on function app_private.raise_invalid(text, text) is
+'Raises 22023 naming the field; the one way validation fails.';
+
+create or replace function app_private.require_object(p_value jsonb, p_field text)
+returns jsonb
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null then
+        perform app_private.raise_invalid(p_field, 'is required');
+    end if;
+    if pg_catalog.jsonb_typeof(p_value) <> 'object' then
+        perform app_private.raise_invalid(p_field, 'must be a JSON object');
+    end if;
+    return p_value;
+end
+$$;
+
+comment on function app_private.require_object(jsonb, text) is
+'Returns the value if it is a JSON object; 22023 otherwise.';
+
+create or replace function app_private.reject_unknown_keys(
+    p_value jsonb, p_field text, p_allowed text []
+) returns void
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_key text;
+begin
+    select k into v_key
+    from pg_catalog.jsonb_object_keys(p_value) as k
+    where k <> all(p_allowed)
+    order by k
+    limit 1;
+    if found then
+        perform app_private.raise_invalid(
+            p_field || '.' || v_key,
+            'is not a known field (known: ' || pg_catalog.array_to_string(p_allowed, ', ') || ')'
+        );
+    end if;
+end
+$$;
+
+comment on function app_private.reject_unknown_keys(jsonb, text, text []) is
+'22023 for the first key of an object that is not in the closed set of allowed keys.';
+
+create or replace function app_private.json_text(
+    p_value jsonb, p_field text, p_min int, p_max int, p_required boolean default false
+) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_text text;
+begin
+    if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+        if p_required then
+            perform app_private.raise_invalid(p_field, 'is required');
+        end if;
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(p_value) <> 'string' then
+        perform app_private.raise_invalid(p_field, 'must be a string');
+    end if;
+    v_text := pg_catalog.btrim(p_value #>> '{}');
+    if pg_catalog.char_length(v_text) not between p_min and p_max then
+        perform app_private.raise_invalid(
+            p_field, pg_catalog.format('must be %s to %s characters', p_min, p_max)
+        );
+    end if;
+    return v_text;
+end
+$$;
+
+comment on function app_private.json_text(jsonb, text, int, int, boolean) is
+'A JSON string, trimmed, of p_min..p_max characters; null when absent and not required.';
+
+create or replace function app_private.json_int(
+    p_value jsonb, p_field text, p_min int, p_max int, p_required boolean default false
+) returns int
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_num numeric;
+begin
+    if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+        if p_required then
+            perform app_private.raise_invalid(p_field, 'is required');
+        end if;
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(p_value) = 'number' then
+        v_num := p_value::numeric;
+    end if;
+    if v_num is null or v_num <> pg_catalog.trunc(v_num) or v_num not between p_min and p_max then
+        perform app_private.raise_invalid(
+            p_field, pg_catalog.format('must be an integer from %s to %s', p_min, p_max)
+        );
+    end if;
+    return v_num::int;
+end
+$$;
+
+comment on function app_private.json_int(jsonb, text, int, int, boolean) is
+'A JSON integer within p_min..p_max; null when absent and not required.';
+
+create or replace function app_private.json_number(
+    p_value jsonb, p_field text, p_min numeric, p_max numeric
+) returns numeric
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_num numeric;
+begin
+    if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(p_value) = 'number' then
+        v_num := p_value::numeric;
+    end if;
+    if v_num is null or v_num not between p_min and p_max then
+        perform app_private.raise_invalid(
+            p_field, pg_catalog.format('must be a number from %s to %s', p_min, p_max)
+        );
+    end if;
+    return v_num;
+end
+$$;
+
+comment on function app_private.json_number(jsonb, text, numeric, numeric) is
+'A JSON number within p_min..p_max; null when absent.';
+
+create or replace function app_private.json_label(
+    p_value jsonb, p_field text, p_allowed text [], p_required boolean default false
+) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_text text;
+begin
+    if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+        if p_required then
+            perform app_private.raise_invalid(p_field, 'is required');
+        end if;
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(p_value) = 'string' then
+        v_text := p_value #>> '{}';
+    end if;
+    if v_text is null or v_text <> all(p_allowed) then
+        perform app_private.raise_invalid(
+            p_field, 'must be one of ' || pg_catalog.array_to_string(p_allowed, ', ')
+        );
+    end if;
+    return v_text;
+end
+$$;
+
+comment on function app_private.json_label(jsonb, text, text [], boolean) is
+'A JSON string from a closed set (an enum''s labels); null when absent and not required.';
+
+create or replace function app_private.json_date(
+    p_value jsonb, p_field text, p_required boolean default false
+) returns date
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_text text;
+    v_date date;
+begin
+    if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+        if p_required then
+            perform app_private.raise_invalid(p_field, 'is required');
+        end if;
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(p_value) = 'string' then
+        v_text := p_value #>> '{}';
+    end if;
+    if v_text is not null and v_text ~ '^\d{4}-\d{2}-\d{2}$' then
+        begin
+            v_date := v_text::date;
+        exception when data_exception then
+            v_date := null;
+        end;
+    end if;
+    if v_date is null or v_date not between date '2000-01-01' and date '2099-12-31' then
+        perform app_private.raise_invalid(
+            p_field, 'must be an ISO date (YYYY-MM-DD) from 2000-01-01 to 2099-12-31'
+        );
+    end if;
+    return v_date;
+end
+$$;
+
+comment on function app_private.json_date(jsonb, text, boolean) is
+'An ISO date string (YYYY-MM-DD) in 2000-2099; null when absent and not required.';
+
+create or replace function app_private.json_object(p_value jsonb, p_field text) returns jsonb
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if pg_catalog.jsonb_typeof(p_value) <> 'object' then
+        perform app_private.raise_invalid(p_field, 'must be a JSON object');
+    end if;
+    if pg_catalog.octet_length(p_value::text) > 16384 then
+        perform app_private.raise_invalid(p_field, 'must be at most 16384 bytes of JSON');
+    end if;
+    return p_value;
+end
+$$;
+
+comment on function app_private.json_object(jsonb, text) is
+'A JSON object of at most 16 KiB; null when absent.';
+
+create or replace function app_private.timezone_name(p_value jsonb, p_field text) returns text
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+    v_name text := app_private.json_text(p_value, p_field, 1, 64);
+begin
+    if v_name is null then
+        return null;
+    end if;
+    if not exists (select from app_private.known_timezones as tz where tz.name = v_name) then
+        perform app_private.raise_invalid(
+            p_field, 'must be an IANA time zone name known to the server, such as Europe/Paris'
+        );
+    end if;
+    return v_name;
+end
+$$;
+
+comment on function app_private.timezone_name(jsonb, text) is
+'A time zone name from app_private.known_timezones (a key lookup, not pg_timezone_names).';
+
+create or replace function app_private.request_hash(p_payload jsonb) returns text
+language sql immutable
+set search_path = ''
+as $$
+    select pg_catalog.encode(
+        pg_catalog.sha256(pg_catalog.convert_to(p_payload::text, 'UTF8')), 'hex'
+    )
+$$;
+
+comment on function app_private.request_hash(jsonb) is
+'Fingerprint of a request: sha256 of its canonical (jsonb) text.';
+
+create or replace function app_private.user_today(p_user_id uuid) returns date
+language sql stable
+set search_path = ''
+as $$
+    select (pg_catalog.now() at time zone coalesce(
+        (select p.timezone from public.profiles as p where p.auth_user_id = p_user_id), 'UTC'
+    ))::date
+$$;
+
+comment on function app_private.user_today(uuid) is
+'The user''s today in their profile''s time zone (UTC before onboarding).';
+
+revoke all on function app_private.raise_invalid(text, text) from public;
+revoke all on function app_private.require_object(jsonb, text) from public;
+revoke all on function app_private.reject_unknown_keys(jsonb, text, text []) from public;
+revoke all on function app_private.json_text(jsonb, text, int, int, boolean) from public;
+revoke all on function app_private.json_int(jsonb, text, int, int, boolean) from public;
+revoke all on function app_private.json_number(jsonb, text, numeric, numeric) from public;
+revoke all on function app_private.json_label(jsonb, text, text [], boolean) from public;
+revoke all on function app_private.json_date(jsonb, text, boolean) from public;
+revoke all on function app_private.json_object(jsonb, text) from public;
+revoke all on function app_private.timezone_name(jsonb, text) from public;
+revoke all on function app_private.request_hash(jsonb) from public;
+revoke all on function app_private.user_today(uuid) from public;
