@@ -64,6 +64,10 @@ class DatabaseFactory:
         return self.provider.url_for(name)
 
     def drop(self, url_or_name: str) -> None:
-        name = psycopg.conninfo.conninfo_to_dict(url_or_name).get("dbname", url_or_name) if "/" in url_or_name else url_or_name
+        name = (
+            psycopg.conninfo.conninfo_to_dict(url_or_name).get("dbname", url_or_name)
+            if "/" in url_or_name
+            else url_or_name
+        )
         with self._admin() as conn:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))

@@ -42,10 +42,7 @@ class ApplyReport:
     standin: str = ""  # "loaded", "kept" or "skipped: ..." (Supabase's own auth is there)
 
     def summary(self) -> str:
-        return (
-            f"{len(self.applied)} file(s) applied, {len(self.unchanged)} unchanged; "
-            f"Supabase stand-in {self.standin}"
-        )
+        return f"{len(self.applied)} file(s) applied, {len(self.unchanged)} unchanged; Supabase stand-in {self.standin}"
 
 
 def _line_of(text: str, char_offset: int) -> int:

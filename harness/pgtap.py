@@ -15,7 +15,10 @@ import psycopg
 
 from harness.loader import statements
 
-TAP_LINE = re.compile(r"^(?P<not>not )?ok (?P<number>\d+)(?: - (?P<description>.*?))?(?: # (?P<directive>SKIP|TODO)\S*(?: (?P<reason>.*))?)?$")
+TAP_LINE = re.compile(
+    r"^(?P<not>not )?ok (?P<number>\d+)(?: - (?P<description>.*?))?"
+    r"(?: # (?P<directive>SKIP|TODO)\S*(?: (?P<reason>.*))?)?$"
+)
 PLAN_LINE = re.compile(r"^1\.\.(?P<count>\d+)$")
 
 
@@ -63,7 +66,8 @@ def parse(lines: list[str], run: TapRun) -> None:
 
 
 def run_file(url: str, path: Path) -> TapRun:
-    """Execute ``path`` on the database at ``url`` (pgTAP is created there if missing)."""
+    """Execute ``path`` on the database at ``url``, with pgTAP created there in schema ``tap``
+    (on the search path) if missing."""
     run = TapRun()
     text = path.read_text()
     parsed = statements(text)
@@ -71,7 +75,10 @@ def run_file(url: str, path: Path) -> TapRun:
         run.error = f"{path.name}: does not parse"
         return run
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("create extension if not exists pgtap")
+        # In a schema of its own, so that pgTAP's functions never count as the app's.
+        conn.execute("create schema if not exists tap")
+        conn.execute("create extension if not exists pgtap schema tap")
+        conn.execute("set search_path = public, tap")
         for line, statement in parsed:
             try:
                 cur = conn.execute(statement.encode())

@@ -22,9 +22,7 @@ def get_provider(name: str = DEFAULT_PROVIDER, **kwargs: object) -> Provider:
     try:
         cls = PROVIDERS[name]
     except KeyError:
-        raise ProviderUnavailable(
-            f"unknown provider {name!r}; choose one of {', '.join(PROVIDERS)}"
-        ) from None
+        raise ProviderUnavailable(f"unknown provider {name!r}; choose one of {', '.join(PROVIDERS)}") from None
     reason = cls.unavailable_reason()
     if reason and cls is not UrlProvider:
         raise ProviderUnavailable(f"{name} provider unavailable: {reason}")

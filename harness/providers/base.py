@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from urllib.parse import quote, urlencode
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
+
+
+def to_url(params: dict[str, object]) -> str:
+    """Connection parameters as a ``postgresql://`` URL (what people paste into tools)."""
+    params = {k: str(v) for k, v in params.items()}
+    auth = quote(params.pop("user", ""), safe="")
+    if "password" in params:
+        auth += ":" + quote(params.pop("password"), safe="")
+    host = params.pop("host", "")
+    port = params.pop("port", "")
+    netloc = (auth + "@" if auth else "") + host + (f":{port}" if port else "")
+    dbname = quote(params.pop("dbname", ""), safe="")
+    query = ("?" + urlencode(params)) if params else ""
+    return f"postgresql://{netloc}/{dbname}{query}"
 
 
 class Provider(ABC):
@@ -37,7 +52,7 @@ class Provider(ABC):
         if user is not None:
             params["user"] = user
             params.pop("password", None)
-        return make_conninfo(**params)
+        return to_url(params)
 
     def server_version(self) -> int:
         with psycopg.connect(self.url, autocommit=True) as conn:

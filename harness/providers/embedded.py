@@ -43,7 +43,7 @@ def usable_install_dir() -> Path:
         ROOT_COPY_DIR.chmod(0o755)
         staging = ROOT_COPY_DIR / f".pgserver-{version}.{os.getpid()}"
         shutil.copytree(source, staging, symlinks=True)
-        for dirpath, dirnames, filenames in os.walk(staging):
+        for dirpath, _dirnames, filenames in os.walk(staging):
             os.chmod(dirpath, 0o755)
             for name in filenames:
                 path = Path(dirpath) / name

@@ -139,8 +139,10 @@ class LocalCluster:
             )
         self._run(
             "initdb",
-            "-D", str(self.data_dir),
-            "-U", "postgres",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
             "--auth=trust",
             "--encoding=UTF8",
             "--no-locale",

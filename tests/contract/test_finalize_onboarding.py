@@ -33,7 +33,17 @@ def test_first_call_creates_profile_active_plan_and_workouts(alice, admin):
         " from public.profiles p join public.plans pl on pl.id = %s where p.id = %s",
         [response["plan_id"], response["profile_id"]],
     ).fetchone()
-    assert row == (alice.user_id, "Alice", "endurance", "Europe/Paris", True, "active", "2030-01-07", 4, alice.user_id)
+    assert row == (
+        alice.user_id,
+        "Alice",
+        "endurance",
+        "Europe/Paris",
+        True,
+        "active",
+        "2030-01-07",
+        4,
+        alice.user_id,
+    )
     workouts = admin.execute(
         "select count(*), min(scheduled_on)::text, max(scheduled_on)::text, count(distinct scheduled_on)"
         " from public.workouts where plan_id = %s and user_id = %s",
@@ -62,12 +72,17 @@ def test_given_workouts_are_stored_as_sent(alice, admin):
         "select scheduled_on::text, kind::text, title, targets from public.workouts where plan_id = %s order by 1",
         [response["plan_id"]],
     ).fetchall()
-    assert rows == [("2030-01-08", "run", "Easy 5k", {"distance_m": 5000}), ("2030-01-10", "strength", "Strength", {})]
+    assert rows == [
+        ("2030-01-08", "run", "Easy 5k", {"distance_m": 5000}),
+        ("2030-01-10", "strength", "Strength", {}),
+    ]
 
 
 def test_defaults_apply_when_optional_fields_are_absent(alice, admin):
     response = alice.rpc(
-        "finalize_onboarding", idempotency_key="k", profile={"display_name": "A", "goal": "strength", "days_per_week": 2}
+        "finalize_onboarding",
+        idempotency_key="k",
+        profile={"display_name": "A", "goal": "strength", "days_per_week": 2},
     )
     row = admin.execute(
         "select p.experience::text, p.units::text, p.timezone, pl.name, pl.weeks,"
@@ -174,7 +189,13 @@ BAD_INPUTS = [
     ("profile-missing", "k", None, plan(), "profile"),
     ("profile-not-object", "k", ["a"], plan(), "profile"),
     ("profile-unknown-key", "k", profile(favourite_colour="red"), plan(), "profile.favourite_colour"),
-    ("name-missing", "k", {k: v for k, v in profile().items() if k != "display_name"}, plan(), "profile.display_name"),
+    (
+        "name-missing",
+        "k",
+        {k: v for k, v in profile().items() if k != "display_name"},
+        plan(),
+        "profile.display_name",
+    ),
     ("name-blank", "k", profile(display_name="   "), plan(), "profile.display_name"),
     ("name-too-long", "k", profile(display_name="x" * 81), plan(), "profile.display_name"),
     ("name-wrong-type", "k", profile(display_name=42), plan(), "profile.display_name"),
@@ -231,7 +252,12 @@ BAD_INPUTS = [
         "workouts-same-day",
         "k",
         profile(),
-        plan(workouts=[{"scheduled_on": "2030-01-07", "kind": "run"}, {"scheduled_on": "2030-01-07", "kind": "mobility"}]),
+        plan(
+            workouts=[
+                {"scheduled_on": "2030-01-07", "kind": "run"},
+                {"scheduled_on": "2030-01-07", "kind": "mobility"},
+            ]
+        ),
         "plan.workouts[1].scheduled_on",
     ),
     (

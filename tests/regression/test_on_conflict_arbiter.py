@@ -35,8 +35,6 @@ def test_finalize_fails_with_42p10_without_the_constraint(alice, admin):
 
 def test_finalize_works_again_once_the_constraint_is_back(alice, admin):
     admin.execute("alter table public.profiles drop constraint profiles_auth_user_id_unique")
-    admin.execute(
-        "alter table public.profiles add constraint profiles_auth_user_id_unique unique (auth_user_id)"
-    )
+    admin.execute("alter table public.profiles add constraint profiles_auth_user_id_unique unique (auth_user_id)")
     response = alice.rpc("finalize_onboarding", idempotency_key="k", profile=profile(), plan=plan())
     assert response["replayed"] is False

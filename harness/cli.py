@@ -1,0 +1,179 @@
+"""The ``coachdb`` command: ``up``, ``apply``, ``test``.
+
+Every failure the harness expects (a server that will not start, a SQL file that does not
+apply, a database that cannot be reached) ends as one line, ``coachdb: error: ...``, and a
+non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from harness import ROOT
+from harness.errors import HarnessError
+from harness.loader import apply
+from harness.providers import PROVIDERS, get_provider
+from harness.providers._binaries import BinariesProvider
+from harness.providers.local import is_root
+from harness.providers.url import URL_ENV
+
+DEFAULT_PORT = 54329
+DEMO_DATABASE = "coachdb"
+DEMO_USER = "00000000-0000-4000-8000-000000000001"  # Ada, from db/seed/
+
+
+def default_data_dir() -> Path:
+    """Where ``coachdb up`` keeps its cluster: /var/lib/coachdb/data as root (the server's
+    user must reach it), else $XDG_DATA_HOME/coachdb/data (~/.local/share/coachdb/data)."""
+    if is_root():
+        return Path("/var/lib/coachdb/data")
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "coachdb" / "data"
+
+
+# -- up -----------------------------------------------------------------------------------------
+
+
+def _ensure_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).expanduser().resolve()
+    if args.reset and data_dir.exists():
+        import shutil
+
+        shutil.rmtree(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    provider = get_provider(args.provider, data_dir=data_dir, port=args.port)
+    assert isinstance(provider, BinariesProvider)
+    provider.start()
+    stopped = threading.Event()
+    try:
+        _ensure_database(provider.url, DEMO_DATABASE)
+        url = provider.url_for(DEMO_DATABASE)
+        report = apply(url, seed=True)
+        psql = provider.cluster.bin_dir / "psql"
+        print(
+            f"coachdb is up: {provider.describe()}, schema and demo data loaded ({report.summary()})\n"
+            f"  data directory: {data_dir}\n"
+            f"  connect:        {url}\n"
+            f"  as demo user Ada, the way PostgREST does it:\n"
+            f"    {psql} '{url}' -c \"begin; select set_config('role', 'authenticated', true),"
+            f" set_config('request.jwt.claims', json_build_object('sub', '{DEMO_USER}')::text, true);"
+            f' select name, status, starts_on from plans; commit;"\n'
+            f"Press Ctrl-C to stop.",
+            flush=True,
+        )
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stopped.set())
+        while not stopped.wait(1):
+            if not provider.cluster.running:
+                print("coachdb: error: the server stopped unexpectedly", file=sys.stderr)
+                return 1
+    finally:
+        provider.stop()
+    print("coachdb: stopped", flush=True)
+    return 0
+
+
+# -- apply --------------------------------------------------------------------------------------
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    url = args.url or os.environ.get(URL_ENV)
+    if not url:
+        raise HarnessError(f"apply needs a database: --url URL or {URL_ENV}")
+    report = apply(url, seed=args.seed)
+    for name in report.applied:
+        print(f"applied   {name}")
+    print(report.summary())
+    return 0
+
+
+# -- test ---------------------------------------------------------------------------------------
+
+
+def test_providers(choice: str) -> list[str]:
+    """``auto``: every provider that can run here without configuration (embedded, and the
+    system one where its binaries are installed); otherwise the one named."""
+    if choice != "auto":
+        return [choice]
+    return [name for name in ("embedded", "system") if PROVIDERS[name].unavailable_reason() is None]
+
+
+def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
+    providers = test_providers(args.provider)
+    if not providers:
+        raise HarnessError("no provider can run here: pip install pgserver, or apt-get install postgresql-15")
+    worst = 0
+    for name in providers:
+        print(f"=== coachdb test: provider {name} ===", flush=True)
+        command = [sys.executable, "-m", "pytest", f"--provider={name}", *pytest_args]
+        code = subprocess.run(command, cwd=ROOT, check=False).returncode
+        worst = worst or code
+    return worst
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coachdb", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start a local server with the schema and demo data")
+    up.add_argument("--data-dir", default=str(default_data_dir()), help="cluster directory (default: %(default)s)")
+    up.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port on 127.0.0.1 (default: %(default)s)")
+    up.add_argument("--provider", choices=["embedded", "system"], default="embedded")
+    up.add_argument("--reset", action="store_true", help="delete the data directory first")
+
+    ap = sub.add_parser("apply", help="load the SQL tree into an existing database, idempotently")
+    ap.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
+    ap.add_argument("--seed", action="store_true", help="also load the demo data (never on production)")
+
+    test = sub.add_parser("test", help="run the test suite; other arguments go to pytest")
+    test.add_argument(
+        "--provider",
+        default="auto",
+        choices=["auto", *PROVIDERS],
+        help="server to test against; auto = embedded, plus system where installed",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "test":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        if args.command == "up":
+            return cmd_up(args)
+        if args.command == "apply":
+            return cmd_apply(args)
+        return cmd_test(args, rest)
+    except HarnessError as exc:
+        print(f"coachdb: error: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.Error as exc:
+        print(f"coachdb: error: {str(exc).strip()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

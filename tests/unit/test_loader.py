@@ -1,0 +1,161 @@
+"""The loader: one order, a ledger, idempotent re-apply, errors as file:line, the stand-in
+only where the database has no auth schema of its own, and no superuser needed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from harness import ROOT
+from harness.errors import LoaderError
+from harness.loader import apply, statements
+from harness.sqltree import sql_files
+
+
+@pytest.fixture
+def empty_db(databases, request):
+    name = f"coachdb_empty_{abs(hash(request.node.nodeid)) % 10**8}"
+    url = databases.create_empty(name)
+    yield url
+    databases.drop(name)
+
+
+def ledger(url: str) -> dict[str, str]:
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute("select file, checksum from coachdb_meta.applied_files").fetchall())
+
+
+def test_load_order_is_stage_then_file_name():
+    names = [f.name for f in sql_files()]
+    stages = [name.split("/")[1] for name in names]
+    assert stages == sorted(stages, key=["standin", "schema", "functions", "policies", "seed"].index)
+    for stage in set(stages):
+        in_stage = [n for n in names if n.split("/")[1] == stage]
+        assert in_stage == sorted(in_stage)
+
+
+def test_second_apply_changes_nothing(empty_db):
+    first = apply(empty_db)
+    recorded = ledger(empty_db)
+    second = apply(empty_db)
+
+    assert first.applied and first.standin == "loaded"
+    assert second.applied == []
+    assert sorted(second.unchanged) == sorted(first.applied)
+    assert ledger(empty_db) == recorded
+    assert "db/seed/010_demo_users.sql" not in recorded  # apply never loads demo data
+
+
+def test_ledger_records_every_file_with_its_checksum(empty_db):
+    apply(empty_db)
+    expected = {f.name: f.checksum for f in sql_files(stages=("standin", "schema", "functions", "policies"))}
+    assert ledger(empty_db) == expected
+
+
+@pytest.fixture
+def tree_copy(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "db", tmp_path / "db")
+    return tmp_path
+
+
+def test_error_names_file_and_line(empty_db, tree_copy):
+    broken = tree_copy / "db" / "schema" / "015_broken.sql"
+    broken.write_text("-- a comment\n\ncreate table public.ok (id int);\n\nselect *\nfrom public.no_such_table;\n")
+
+    with pytest.raises(LoaderError) as err:
+        apply(empty_db, root=tree_copy)
+
+    assert str(err.value).startswith('db/schema/015_broken.sql:6: relation "public.no_such_table" does not exist')
+    with psycopg.connect(empty_db) as conn:  # the failed file left nothing behind
+        assert conn.execute("select to_regclass('public.ok')").fetchone()[0] is None
+
+
+def test_syntax_error_names_file_and_line(empty_db, tree_copy):
+    broken = tree_copy / "db" / "schema" / "015_broken.sql"
+    broken.write_text("select 1;\n\ncreate tabel oops (id int);\n")
+    with pytest.raises(LoaderError, match=r"^db/schema/015_broken.sql:3: syntax error at or near \"tabel\""):
+        apply(empty_db, root=tree_copy)
+
+
+def test_changed_schema_file_is_refused(empty_db, tree_copy):
+    apply(empty_db, root=tree_copy)
+    path = tree_copy / "db" / "schema" / "010_profiles.sql"
+    path.write_text(path.read_text() + "\n-- an edit\n")
+    with pytest.raises(LoaderError, match=r"010_profiles\.sql:1: changed after it was applied"):
+        apply(empty_db, root=tree_copy)
+
+
+def test_changed_function_file_is_applied_again(empty_db, tree_copy):
+    apply(empty_db, root=tree_copy)
+    path = tree_copy / "db" / "functions" / "020_finalize_onboarding.sql"
+    path.write_text(path.read_text() + "\n-- an edit\n")
+    report = apply(empty_db, root=tree_copy)
+    assert report.applied == ["db/functions/020_finalize_onboarding.sql"]
+
+
+def test_statements_split_with_their_lines():
+    text = "-- héllo\ncreate table x (a int);\n\nselect ';', $$ a; b $$;\n"
+    assert statements(text) == [(2, "create table x (a int)"), (4, "select ';', $$ a; b $$")]
+    assert statements("create tabel x;") is None
+
+
+def _load_standin_without_ledger(url: str) -> None:
+    """Make a database look like hosted Supabase: auth and roles exist, not put there by us."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for file in sql_files(stages=("standin",)):
+            conn.execute(file.text.encode())
+
+
+def test_standin_is_skipped_where_auth_already_exists(empty_db):
+    _load_standin_without_ledger(empty_db)
+    report = apply(empty_db)
+    assert report.standin.startswith("skipped")
+    assert not any(name.startswith("db/standin/") for name in ledger(empty_db))
+    assert apply(empty_db).applied == []
+
+
+def test_apply_works_as_a_non_superuser_owner_like_supabase_postgres(empty_db, databases):
+    """On hosted Supabase `postgres` is not a superuser (CREATEROLE, BYPASSRLS), and default
+    privileges hand its new public objects to anon. apply must work as such a role, and
+    still leave anon with nothing."""
+    role = "supa_owner"
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        conn.execute(
+            f"do $$ begin if not exists (select from pg_roles where rolname = '{role}') then "
+            f"create role {role} login createrole bypassrls nosuperuser; end if; end $$"
+        )
+    _load_standin_without_ledger(empty_db)
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        dbname = conn.info.dbname
+        conn.execute(f"grant create on database {dbname} to {role}")
+        conn.execute(f"alter schema public owner to {role}")
+        conn.execute(f"grant usage on schema auth to {role}")
+        conn.execute(f"grant all on auth.users to {role}")
+        conn.execute(f"grant {role} to postgres")
+        for kind in ("tables", "functions", "sequences"):
+            conn.execute(
+                f"alter default privileges for role {role} in schema public "
+                f"grant all on {kind} to anon, authenticated, service_role"
+            )
+    owner_url = databases.provider.url_for(dbname, user=role)
+
+    report = apply(owner_url)
+
+    assert report.applied
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        assert conn.execute("select rolsuper from pg_roles where rolname = %s", [role]).fetchone() == (False,)
+        owners = conn.execute(
+            "select distinct pg_get_userbyid(relowner) from pg_class where relnamespace = 'public'::regnamespace"
+        ).fetchall()
+        assert owners == [(role,)]
+        leaks = conn.execute(
+            "select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'"
+            " and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('anon', c.oid, 'insert'))"
+            " union all"
+            " select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace"
+            " and has_function_privilege('anon', p.oid, 'execute')"
+        ).fetchall()
+        assert leaks == []
