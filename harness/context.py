@@ -85,6 +85,8 @@ def rpc_query(function: str, args: Mapping[str, Any], types: Mapping[str, str]) 
     unknown = [k for k in args if k not in types]
     if unknown:
         raise TypeError(f"public.{function} has no argument named {unknown[0]!r}")
+    if not args:  # PostgREST calls a function without arguments plainly
+        return sql.SQL("select public.{}()").format(sql.Identifier(function)), []
     named = sql.SQL(", ").join(sql.SQL("{0} => _.{0}").format(sql.Identifier(k)) for k in args)
     record = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(k), sql.SQL(types[k])) for k in args)
     query = sql.SQL("select public.{}({}) from json_to_record(%s::json) as _({})").format(
