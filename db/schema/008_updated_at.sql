@@ -12,3 +12,5 @@ $$;
 
 comment on function app_private.set_updated_at() is
 'Trigger: stamps updated_at with the transaction time on every update.';
+
+revoke all on function app_private.set_updated_at() from public;
