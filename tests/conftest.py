@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from harness.context import Client
 from harness.databases import DatabaseFactory
@@ -18,6 +19,14 @@ from harness.pgtap import has_pgtap, run_file
 from harness.providers import DEFAULT_PROVIDER, Provider, get_provider
 
 SQL_TESTS = Path(__file__).parent / "sql"
+
+# Hypothesis profiles: "dev" for quick local runs, "ci" (chosen when CI is set) with the
+# example counts CI must reach, "deep" on demand (HYPOTHESIS_PROFILE=deep coachdb test).
+_common = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
+settings.register_profile("dev", max_examples=150, stateful_step_count=20, **_common)
+settings.register_profile("ci", max_examples=1000, stateful_step_count=30, **_common)
+settings.register_profile("deep", max_examples=10000, stateful_step_count=50, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
