@@ -38,8 +38,9 @@ def has_nul(value: object) -> bool:
 
 def snapshot(admin) -> list:
     return [
-        admin.execute(f"select count(*), md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t")
-        .fetchone()
+        admin.execute(
+            f"select count(*), md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t"
+        ).fetchone()
         for t in exposed_tables(admin)
     ]
 
