@@ -15,7 +15,6 @@ from collections import Counter
 import psycopg
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from harness.access import exposed_tables
 from tests.payloads import first_workout, onboard
