@@ -35,7 +35,7 @@ comment on function app_private.require_object(jsonb, text) is
 'Returns the value if it is a JSON object; 22023 otherwise.';
 
 create or replace function app_private.reject_unknown_keys(
-    p_value jsonb, p_field text, p_allowed text []
+    p_value jsonb, p_field text, p_allowed text[]
 ) returns void
 language plpgsql immutable
 set search_path = ''
@@ -57,7 +57,7 @@ begin
 end
 $$;
 
-comment on function app_private.reject_unknown_keys(jsonb, text, text []) is
+comment on function app_private.reject_unknown_keys(jsonb, text, text[]) is
 '22023 for the first key of an object that is not in the closed set of allowed keys.';
 
 create or replace function app_private.json_text(
@@ -149,7 +149,7 @@ comment on function app_private.json_number(jsonb, text, numeric, numeric) is
 'A JSON number within p_min..p_max; null when absent.';
 
 create or replace function app_private.json_label(
-    p_value jsonb, p_field text, p_allowed text [], p_required boolean default false
+    p_value jsonb, p_field text, p_allowed text[], p_required boolean default false
 ) returns text
 language plpgsql immutable
 set search_path = ''
@@ -175,7 +175,7 @@ begin
 end
 $$;
 
-comment on function app_private.json_label(jsonb, text, text [], boolean) is
+comment on function app_private.json_label(jsonb, text, text[], boolean) is
 'A JSON string from a closed set (an enum''s labels); null when absent and not required.';
 
 create or replace function app_private.json_date(
@@ -285,11 +285,11 @@ comment on function app_private.user_today(uuid) is
 
 revoke all on function app_private.raise_invalid(text, text) from public;
 revoke all on function app_private.require_object(jsonb, text) from public;
-revoke all on function app_private.reject_unknown_keys(jsonb, text, text []) from public;
+revoke all on function app_private.reject_unknown_keys(jsonb, text, text[]) from public;
 revoke all on function app_private.json_text(jsonb, text, int, int, boolean) from public;
 revoke all on function app_private.json_int(jsonb, text, int, int, boolean) from public;
 revoke all on function app_private.json_number(jsonb, text, numeric, numeric) from public;
-revoke all on function app_private.json_label(jsonb, text, text [], boolean) from public;
+revoke all on function app_private.json_label(jsonb, text, text[], boolean) from public;
 revoke all on function app_private.json_date(jsonb, text, boolean) from public;
 revoke all on function app_private.json_object(jsonb, text) from public;
 revoke all on function app_private.timezone_name(jsonb, text) from public;

@@ -17,7 +17,7 @@ values
 )
 on conflict (id) do nothing;
 
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000001", "role": "authenticated"}', true);
+select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000001", "role": "authenticated"}', true) as claims;
 select public.finalize_onboarding(
     'seed-onboarding',
     '{"display_name": "Ada", "goal": "race_prep", "experience": "intermediate",
@@ -25,14 +25,14 @@ select public.finalize_onboarding(
     '{"name": "Spring 10k", "weeks": 8}'
 );
 
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000002", "role": "authenticated"}', true);
+select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000002", "role": "authenticated"}', true) as claims;
 select public.finalize_onboarding(
     'seed-onboarding',
     '{"display_name": "Ben", "goal": "strength", "days_per_week": 3,
       "units": "imperial", "timezone": "America/New_York"}'
 );
 
-select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000003", "role": "authenticated"}', true);
+select set_config('request.jwt.claims', '{"sub": "00000000-0000-4000-8000-000000000003", "role": "authenticated"}', true) as claims;
 select public.finalize_onboarding(
     'seed-onboarding',
     '{"display_name": "Chloe", "goal": "general_fitness", "days_per_week": 2,
@@ -40,16 +40,16 @@ select public.finalize_onboarding(
     '{"weeks": 2, "workouts": []}'
 );
 
-select set_config('request.jwt.claims', '', true);
+select set_config('request.jwt.claims', '', true) as claims;
 
 -- A conversation between Ada and the coach about her active plan.
 insert into public.conversations (id, user_id, plan_id, title, last_message_at)
 select
-    '00000000-0000-4000-8000-0000000000c1',
+    '00000000-0000-4000-8000-0000000000c1' as id,
     p.user_id,
-    p.id,
-    'How should I pace my long run?',
-    now()
+    p.id as plan_id,
+    'How should I pace my long run?' as title,
+    now() as last_message_at
 from public.plans as p
 where p.user_id = '00000000-0000-4000-8000-000000000001' and p.status = 'active';
 

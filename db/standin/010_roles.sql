@@ -19,4 +19,6 @@ begin
 end
 $$;
 
-grant anon, authenticated, service_role to authenticator;
+grant anon to authenticator;
+grant authenticated to authenticator;
+grant service_role to authenticator;

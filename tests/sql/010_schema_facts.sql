@@ -51,13 +51,17 @@ select col_is_pk(
 );
 
 -- RLS on every table
-select ok(
-    (select relrowsecurity from pg_class where oid = ('public.' || t)::regclass),
-    t || ' has row level security enabled'
-)
+select
+    ok(
+        (
+            select relrowsecurity from pg_class
+            where oid = ('public.' || t)::regclass
+        ),
+        t || ' has row level security enabled'
+    )
 from unnest(array[
-    'profiles', 'plans', 'workouts', 'conversations', 'messages', 'idempotency_keys'
-]) as t;
+        'profiles', 'plans', 'workouts', 'conversations', 'messages', 'idempotency_keys'
+    ]) as t;
 
 select policies_are(
     'public', 'profiles',
@@ -92,7 +96,7 @@ select policies_are(
 
 -- the onboarding RPC: who may call it, and how it runs
 select function_privs_are(
-    'public', 'finalize_onboarding', array['text', 'jsonb', 'jsonb'], 'anon', array[]::text [],
+    'public', 'finalize_onboarding', array['text', 'jsonb', 'jsonb'], 'anon', array[]::text[],
     'anon cannot execute finalize_onboarding'
 );
 select function_privs_are(
@@ -114,7 +118,8 @@ select is(
         from pg_proc as p
         where p.pronamespace in ('public'::regnamespace, 'app_private'::regnamespace)
             and not exists (
-                select from pg_depend as d where d.objid = p.oid and d.deptype = 'e'
+                select from pg_depend as d
+                where d.objid = p.oid and d.deptype = 'e'
             )
             and not coalesce(
                 p.proconfig, '{}'
@@ -139,7 +144,7 @@ select is(
     'anon has no privilege on any public table'
 );
 select schema_privs_are(
-    'app_private', 'anon', array[]::text [], 'anon cannot even look into app_private'
+    'app_private', 'anon', array[]::text[], 'anon cannot even look into app_private'
 );
 select ok(
     not has_table_privilege('authenticated', 'public.plans', 'insert'),

@@ -4,7 +4,7 @@
 begin;
 select plan(60);
 
-create temporary table rpc (name text, args text [], callers text []) on commit drop;
+create temporary table rpc (name text, args text[], callers text[]) on commit drop;
 insert into rpc values
 ('finalize_onboarding', '{text,jsonb,jsonb}', '{authenticated}'),
 ('activate_plan', '{uuid}', '{authenticated}'),
@@ -21,17 +21,17 @@ select has_function('public', name, args, 'public.' || name || ' exists') from r
 select isnt_definer('public', name, args, 'public.' || name || ' runs as the caller') from rpc;
 select is_definer('app_private', name, args, 'app_private.' || name || ' is its definer body') from rpc;
 select function_privs_are(
-    'public', name, args, 'anon', array[]::text [], 'anon cannot execute ' || name
+    'public', name, args, 'anon', array[]::text[], 'anon cannot execute ' || name
 ) from rpc;
 select function_privs_are(
     'public', name, args, 'authenticated',
-    case when 'authenticated' = any(callers) then array['EXECUTE'] else array[]::text [] end,
+    case when 'authenticated' = any(callers) then array['EXECUTE'] else array[]::text[] end,
     'authenticated ' || case when 'authenticated' = any(callers) then 'can' else 'cannot' end
     || ' execute ' || name
 ) from rpc;
 select function_privs_are(
     'public', name, args, 'service_role',
-    case when 'service_role' = any(callers) then array['EXECUTE'] else array[]::text [] end,
+    case when 'service_role' = any(callers) then array['EXECUTE'] else array[]::text[] end,
     'service_role ' || case when 'service_role' = any(callers) then 'can' else 'cannot' end
     || ' execute ' || name
 ) from rpc;
