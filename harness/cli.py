@@ -19,8 +19,9 @@ import psycopg
 from psycopg import sql
 
 from harness import ROOT
-from harness.errors import HarnessError
+from harness.errors import HarnessError, ProviderUnavailable
 from harness.loader import apply
+from harness.pooler import find_pgbouncer
 from harness.providers import PROVIDERS, get_provider
 from harness.providers._binaries import BinariesProvider
 from harness.providers.local import is_root
@@ -114,15 +115,34 @@ def test_providers(choice: str) -> list[str]:
     return [name for name in ("embedded", "system") if PROVIDERS[name].unavailable_reason() is None]
 
 
+#: What the pooler pass runs again behind pgbouncer: everything a client does.
+POOLED_SUITES = ["tests/contract", "tests/isolation", "tests/reliability"]
+
+
+def test_passes(choice: str, pytest_args: list[str]) -> list[tuple[str, list[str]]]:
+    """(label, pytest arguments) for each pass. ``auto`` runs the whole suite on every
+    provider that can run here, then, where pgbouncer is installed and no pytest arguments
+    narrow the run, the client-facing suites again behind pgbouncer in transaction mode."""
+    passes = [(f"provider {name}", [f"--provider={name}", *pytest_args]) for name in test_providers(choice)]
+    if choice == "auto" and passes and not pytest_args:
+        try:
+            find_pgbouncer()
+        except ProviderUnavailable:
+            pass
+        else:
+            first = passes[-1][1][0]
+            passes.append((f"{passes[-1][0]} behind pgbouncer", [first, "--pooler", *POOLED_SUITES]))
+    return passes
+
+
 def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
-    providers = test_providers(args.provider)
-    if not providers:
+    passes = test_passes(args.provider, pytest_args)
+    if not passes:
         raise HarnessError("no provider can run here: pip install pgserver, or apt-get install postgresql-15")
     worst = 0
-    for name in providers:
-        print(f"=== coachdb test: provider {name} ===", flush=True)
-        command = [sys.executable, "-m", "pytest", f"--provider={name}", *pytest_args]
-        code = subprocess.run(command, cwd=ROOT, check=False).returncode
+    for label, arguments in passes:
+        print(f"=== coachdb test: {label} ===", flush=True)
+        code = subprocess.run([sys.executable, "-m", "pytest", *arguments], cwd=ROOT, check=False).returncode
         worst = worst or code
     return worst
 

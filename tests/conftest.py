@@ -16,6 +16,7 @@ from harness.context import Client
 from harness.databases import DatabaseFactory
 from harness.errors import ProviderUnavailable
 from harness.pgtap import has_pgtap, run_file
+from harness.pooler import Pgbouncer
 from harness.providers import DEFAULT_PROVIDER, Provider, get_provider
 
 SQL_TESTS = Path(__file__).parent / "sql"
@@ -30,6 +31,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--pooler",
+        action="store_true",
+        default=os.environ.get("COACHDB_POOLER") == "1",
+        help="route every client through pgbouncer in transaction mode (as Supabase's pooler)",
+    )
     parser.addoption(
         "--provider",
         default=os.environ.get("COACHDB_PROVIDER", DEFAULT_PROVIDER),
@@ -71,7 +78,8 @@ SERVER = _Server()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"coachdb provider: {config.getoption('--provider')}"
+    pooled = " behind pgbouncer (transaction mode)" if config.getoption("--pooler") else ""
+    return f"coachdb provider: {config.getoption('--provider')}{pooled}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -141,14 +149,36 @@ def make_user(admin: psycopg.Connection) -> Callable[..., uuid.UUID]:
 
 
 @pytest.fixture
-def client(connect: Callable[..., psycopg.Connection]) -> Callable[..., Client]:
+def client_url(request: pytest.FixtureRequest, db_url: str) -> Iterator[str]:
+    """Where clients connect: the test database itself, or with ``--pooler`` a pgbouncer in
+    transaction mode (2 server connections) in front of it, one per test."""
+    if not request.config.getoption("--pooler"):
+        yield db_url
+        return
+    try:
+        bouncer = Pgbouncer(db_url, pool_size=2)
+        bouncer.start()
+    except ProviderUnavailable as exc:
+        pytest.skip(str(exc))
+    yield bouncer.url(psycopg.conninfo.conninfo_to_dict(db_url)["dbname"])
+    bouncer.stop()
+
+
+@pytest.fixture
+def client(client_url: str) -> Iterator[Callable[..., Client]]:
     """A client on its own connection, logged in as ``authenticator`` like PostgREST:
-    ``client(user_id)``, ``client(role="anon")``."""
+    ``client(user_id)``, ``client(role="anon")``. No server-side prepared statements, so
+    the same clients work behind a transaction-mode pooler."""
+    opened: list[psycopg.Connection] = []
 
     def _client(user_id: uuid.UUID | None = None, role: str = "authenticated", **kwargs: object) -> Client:
-        return Client(connect(user="authenticator"), user_id=user_id, role=role, **kwargs)
+        conn = psycopg.connect(client_url, user="authenticator", autocommit=True, prepare_threshold=None)
+        opened.append(conn)
+        return Client(conn, user_id=user_id, role=role, **kwargs)
 
-    return _client
+    yield _client
+    for conn in opened:
+        conn.close()
 
 
 @pytest.fixture
