@@ -1,4 +1,4 @@
-"""The ``coachdb`` command: ``up``, ``apply``, ``test``.
+"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``test``.
 
 Every failure the harness expects (a server that will not start, a SQL file that does not
 apply, a database that cannot be reached) ends as one line, ``coachdb: error: ...``, and a
@@ -19,13 +19,16 @@ import psycopg
 from psycopg import sql
 
 from harness import ROOT
+from harness.doctor import diagnose, render_json, render_text
 from harness.errors import HarnessError, ProviderUnavailable
+from harness.lint import run as run_lint
 from harness.loader import apply
 from harness.pooler import find_pgbouncer
 from harness.providers import PROVIDERS, get_provider
 from harness.providers._binaries import BinariesProvider
 from harness.providers.local import is_root
 from harness.providers.url import URL_ENV
+from harness.repair import run_repairs
 
 DEFAULT_PORT = 54329
 DEMO_DATABASE = "coachdb"
@@ -101,7 +104,39 @@ def cmd_apply(args: argparse.Namespace) -> int:
     for name in report.applied:
         print(f"applied   {name}")
     print(report.summary())
+    repaired = run_repairs(url, out=lambda line: print(f"repair    {line}"))
+    if repaired:
+        print(f"{repaired} missing unique key(s) restored (merged rows kept in coachdb_meta.merged_rows)")
     return 0
+
+
+# -- doctor and lint -------------------------------------------------------------------------
+
+
+def default_url() -> str:
+    """The database to diagnose: --url, $COACHDB_DATABASE_URL, else the one `coachdb up` serves."""
+    return os.environ.get(URL_ENV) or f"postgresql://postgres@127.0.0.1:{DEFAULT_PORT}/{DEMO_DATABASE}"
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    url = args.url or default_url()
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        raise HarnessError(f"cannot reach {url} (start one with `coachdb up`, or pass --url): {exc}") from exc
+    if args.fix or args.dry_run:
+        count = run_repairs(url, dry_run=args.dry_run)
+        verb = "would restore" if args.dry_run else "restored"
+        print(f"-- {verb} {count} unique key(s)")
+        if args.dry_run:
+            return 0
+    findings = diagnose(url, with_drift=not args.no_drift)
+    print(render_json(findings) if args.json else render_text(findings))
+    return 1 if any(f.level == "ERROR" for f in findings) else 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    return 1 if run_lint() else 0
 
 
 # -- test ---------------------------------------------------------------------------------------
@@ -164,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
     ap.add_argument("--seed", action="store_true", help="also load the demo data (never on production)")
 
+    doctor = sub.add_parser("doctor", help="diagnose a live database against the SQL tree; --fix repairs it")
+    doctor.add_argument("--url", help=f"database URL (default: ${URL_ENV}, else the `coachdb up` server)")
+    doctor.add_argument("--json", action="store_true", help="findings as JSON")
+    doctor.add_argument("--fix", action="store_true", help="restore missing unique keys, merging duplicates")
+    doctor.add_argument("--dry-run", action="store_true", help="print the repair SQL, change nothing")
+    doctor.add_argument("--no-drift", action="store_true", help="skip the comparison with a reference build")
+
+    sub.add_parser("lint", help="sqlfluff on the SQL, plpgsql_check on every function")
+
     test = sub.add_parser("test", help="run the test suite; other arguments go to pytest")
     test.add_argument(
         "--provider",
@@ -184,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_up(args)
         if args.command == "apply":
             return cmd_apply(args)
+        if args.command == "doctor":
+            return cmd_doctor(args)
+        if args.command == "lint":
+            return cmd_lint(args)
         return cmd_test(args, rest)
     except HarnessError as exc:
         print(f"coachdb: error: {exc}", file=sys.stderr)

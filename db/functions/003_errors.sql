@@ -3,7 +3,7 @@
 -- PostgREST turns PTxyz into HTTP xyz.
 
 create or replace function app_private.raise_not_found(p_thing text, p_id uuid) returns void
-language plpgsql immutable
+language plpgsql volatile
 set search_path = ''
 as $$
 begin
@@ -16,7 +16,7 @@ comment on function app_private.raise_not_found(text, uuid) is
 'Raises PT404 for a row that does not exist or is not the caller''s.';
 
 create or replace function app_private.raise_conflict(p_field text, p_problem text) returns void
-language plpgsql immutable
+language plpgsql volatile
 set search_path = ''
 as $$
 begin

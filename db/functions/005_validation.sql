@@ -3,7 +3,7 @@
 -- path in the error's column field. JSON null counts as absent.
 
 create or replace function app_private.raise_invalid(p_field text, p_problem text) returns void
-language plpgsql immutable
+language plpgsql volatile
 set search_path = ''
 as $$
 begin

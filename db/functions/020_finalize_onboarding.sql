@@ -29,14 +29,13 @@ declare
     v_starts_on date;
     v_weeks int;
     v_given jsonb;
-    v_dates date [] := '{}';
-    v_kinds public.workout_kind [] := '{}';
-    v_titles text [] := '{}';
-    v_targets jsonb [] := '{}';
+    v_dates date [] := '{}'::date [];
+    v_kinds public.workout_kind [] := '{}'::public.workout_kind [];
+    v_titles text [] := '{}'::text [];
+    v_targets jsonb [] := '{}'::jsonb [];
     v_item jsonb;
     v_field text;
     v_date date;
-    v_i int;
     -- results
     v_profile_id uuid;
     v_plan_id uuid;
@@ -54,17 +53,17 @@ begin
     v_goal := app_private.json_label(
         v_profile -> 'goal', 'profile.goal',
         enum_range(null::public.fitness_goal)::text [], true
-    );
+    )::public.fitness_goal;
     v_experience := coalesce(app_private.json_label(
         v_profile -> 'experience', 'profile.experience',
         enum_range(null::public.experience_level)::text []
-    ), 'beginner');
+    ), 'beginner')::public.experience_level;
     v_days := app_private.json_int(
         v_profile -> 'days_per_week', 'profile.days_per_week', 1, 7, true
     );
     v_units := coalesce(app_private.json_label(
         v_profile -> 'units', 'profile.units', enum_range(null::public.unit_system)::text []
-    ), 'metric');
+    ), 'metric')::public.unit_system;
     v_timezone := coalesce(
         app_private.timezone_name(v_profile -> 'timezone', 'profile.timezone'), 'UTC'
     );

@@ -1,7 +1,7 @@
 """A soak: a bounded mixed load (8 clients, 4 users) with random disconnects, for
 COACHDB_SOAK_SECONDS (5 by default, 60 on demand). Every loop is bounded in count and time
 and talks to loopback only. Afterwards every acknowledged call is present, the invariants
-hold and the catalog rules are clean."""
+hold and ``coachdb doctor`` is clean."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from collections import Counter
 import psycopg
 import pytest
 
-from harness.access import function_problems, table_problems
 from harness.context import Client
+from harness.doctor import diagnose
 from tests.payloads import plan, profile
 
 SECONDS = float(os.environ.get("COACHDB_SOAK_SECONDS", "5"))
@@ -24,7 +24,7 @@ MAX_CALLS_PER_CLIENT = 5_000
 
 
 @pytest.mark.slow
-def test_soak_with_random_disconnects(client_url, make_user, admin):
+def test_soak_with_random_disconnects(client_url, db_url, make_user, admin):
     users = [make_user() for _ in range(4)]
     stats: Counter[str] = Counter()
     acknowledged: list[tuple[str, str]] = []  # (kind, id) that must exist afterwards
@@ -117,4 +117,4 @@ def test_soak_with_random_disconnects(client_url, make_user, admin):
     assert lost == []
     assert dropped == 0, "a dropped connection's uncommitted write became visible"
     assert multiple_active == 0
-    assert table_problems(admin) == [] and function_problems(admin) == []
+    assert diagnose(db_url) == [], "coachdb doctor is not clean after the soak"
