@@ -68,9 +68,8 @@ def _upserts(sql: str) -> Iterator[ast.InsertStmt]:
 
 
 def _inserts_in(node: object) -> Iterator[ast.InsertStmt]:
-    if isinstance(node, ast.InsertStmt):
-        if node.onConflictClause is not None:
-            yield node
+    if isinstance(node, ast.InsertStmt) and node.onConflictClause is not None:
+        yield node
     if isinstance(node, ast.Node):
         for attr in node:
             yield from _inserts_in(getattr(node, attr))
@@ -104,7 +103,8 @@ def _arbiter_problem(conn, declared, signature, line, table, clause) -> Finding 
         return None
     if clause.infer.conname:
         exists = conn.execute(
-            "select 1 from pg_constraint where conrelid = to_regclass(%s) and conname = %s and contype in ('u','p','x')",
+            "select 1 from pg_constraint"
+            " where conrelid = to_regclass(%s) and conname = %s and contype in ('u', 'p', 'x')",
             [table, clause.infer.conname],
         ).fetchone()
         if exists:
