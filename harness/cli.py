@@ -1,4 +1,4 @@
-"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``test``.
+"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``test``.
 
 Every failure the harness expects (a server that will not start, a SQL file that does not
 apply, a database that cannot be reached) ends as one line, ``coachdb: error: ...``, and a
@@ -8,6 +8,7 @@ non-zero exit; never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import subprocess
@@ -18,9 +19,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from harness import ROOT
+from harness import ROOT, bench
 from harness.doctor import diagnose, render_json, render_text
 from harness.errors import HarnessError, ProviderUnavailable
+from harness.generate import Scale, generate
 from harness.lint import run as run_lint
 from harness.loader import apply
 from harness.pooler import find_pgbouncer
@@ -139,6 +141,45 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if run_lint() else 0
 
 
+# -- bench and generate ------------------------------------------------------------------------
+
+
+def _scale(args: argparse.Namespace, default: Scale) -> Scale:
+    return Scale(
+        users=args.users or default.users,
+        workouts=args.workouts or default.workouts,
+        messages=args.messages or default.messages,
+    )
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    base = bench.QUICK if args.quick else bench.FULL
+    settings = dataclasses.replace(
+        base, scale=_scale(args, base.scale), rounds=args.rounds or base.rounds, provider=args.provider
+    )
+    results = bench.run(settings)
+    print(bench.render_table(results))
+    if args.json:
+        bench.write_json(results, Path(args.json))
+        print(f"results written to {args.json}")
+    if args.plot:
+        try:
+            bench.plot(results, Path(args.plot))
+        except ImportError as exc:
+            raise HarnessError("--plot needs matplotlib (pip install -e '.[bench]')") from exc
+        print(f"chart written to {args.plot}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    url = args.url or os.environ.get(URL_ENV)
+    if not url:
+        raise HarnessError(f"generate needs a database with the schema: --url URL or {URL_ENV}")
+    timings = generate(url, _scale(args, Scale()))
+    print(", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    return 0
+
+
 # -- test ---------------------------------------------------------------------------------------
 
 
@@ -208,6 +249,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lint", help="sqlfluff on the SQL, plpgsql_check on every function")
 
+    def scale_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--users", type=int, help="users to generate (default 10000; --quick 500)")
+        p.add_argument("--workouts", type=int, help="workouts in all (default 1000000)")
+        p.add_argument("--messages", type=int, help="messages in all (default 1000000)")
+
+    bench_parser = sub.add_parser("bench", help="measure the hot paths as ratios against their floors")
+    scale_options(bench_parser)
+    bench_parser.add_argument("--quick", action="store_true", help="a small scale that runs in seconds (CI)")
+    bench_parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; --quick 3)")
+    bench_parser.add_argument("--provider", choices=["embedded", "system"], default="embedded")
+    bench_parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    bench_parser.add_argument("--plot", metavar="PATH", help="draw the ratios as a PNG chart")
+
+    gen = sub.add_parser("generate", help="load the bench dataset into a database that has the schema")
+    gen.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
+    scale_options(gen)
+
     test = sub.add_parser("test", help="run the test suite; other arguments go to pytest")
     test.add_argument(
         "--provider",
@@ -232,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_doctor(args)
         if args.command == "lint":
             return cmd_lint(args)
+        if args.command == "bench":
+            return cmd_bench(args)
+        if args.command == "generate":
+            return cmd_generate(args)
         return cmd_test(args, rest)
     except HarnessError as exc:
         print(f"coachdb: error: {exc}", file=sys.stderr)

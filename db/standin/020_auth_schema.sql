@@ -1,5 +1,7 @@
 -- Supabase stand-in: the `auth` schema with the columns apps use and the claim helpers.
 -- The helpers read the per-claim setting first and the JSON claims second, as Supabase's do.
+-- Like Supabase's, they set no search_path (every name in them is schema-qualified): a
+-- function with a SET clause cannot be inlined, and policies call auth.uid() on every read.
 
 create schema if not exists auth;
 
@@ -24,7 +26,6 @@ comment on table auth.users is 'Stand-in for Supabase Auth''s users: one row per
 
 create or replace function auth.uid() returns uuid
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(pg_catalog.current_setting('request.jwt.claim.sub', true), ''),
@@ -34,7 +35,6 @@ $$;
 
 create or replace function auth.role() returns text
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(pg_catalog.current_setting('request.jwt.claim.role', true), ''),
@@ -44,7 +44,6 @@ $$;
 
 create or replace function auth.email() returns text
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(pg_catalog.current_setting('request.jwt.claim.email', true), ''),
@@ -54,7 +53,6 @@ $$;
 
 create or replace function auth.jwt() returns jsonb
 language sql stable
-set search_path = ''
 as $$
     select coalesce(
         nullif(pg_catalog.current_setting('request.jwt.claim', true), ''),

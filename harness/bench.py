@@ -1,0 +1,492 @@
+"""``coachdb bench``: the hot paths measured as ratios against their floors, in one run.
+
+Every figure is a ratio of two things measured side by side on the same machine in the same
+run, repeated over rounds (interleaved, so drift hits both sides); the report gives each
+ratio's median and spread and warns when the spread is too wide to trust. Absolute numbers
+are printed for orientation only.
+
+    finalize_onboarding   8 concurrent clients, calls/s of the RPC (request context, RLS,
+                          validation, idempotency) vs a hand-written floor inserting the same
+                          rows with plain SQL in one transaction per call.   target <= 2x
+    rls reads             a week of workouts, the last 20 messages, the profile: as
+                          `authenticated` under RLS vs the table owner with the owner filter
+                          written out, at the full scale.                     target <= 1.2x
+    get_chat_context      at the full scale vs at 1,000 messages.           target <= 2x
+    clone, up             a fresh per-test database, and `coachdb up` from nothing (absolute)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from harness.context import Client, set_request_context
+from harness.databases import DatabaseFactory
+from harness.generate import Scale, bench_user, generate
+from harness.providers import Provider, get_provider
+from harness.providers.local import free_port
+
+SPREAD_WARNING = 0.25  # (max - min) / median of a ratio across rounds
+
+PROFILE = {"display_name": "Bench", "goal": "endurance", "days_per_week": 3, "timezone": "Europe/Paris"}
+PLAN = {"weeks": 4, "starts_on": "2030-01-07"}
+
+FLOOR = [
+    """insert into public.profiles as p (auth_user_id, display_name, goal, days_per_week, timezone, onboarded_at)
+    values (%(u)s, 'Bench', 'endurance', 3, 'Europe/Paris', now())
+    on conflict (auth_user_id) do update set display_name = excluded.display_name""",
+    "update public.plans set status = 'archived', archived_at = now() where user_id = %(u)s and status = 'active'",
+    """insert into public.plans (id, user_id, name, goal, status, starts_on, weeks, activated_at)
+    values (%(p)s, %(u)s, 'Endurance plan', 'endurance', 'active', '2030-01-07', 4, now())""",
+    """insert into public.workouts (user_id, plan_id, scheduled_on, kind, title, targets)
+    select %(u)s, %(p)s, date '2030-01-07' + w * 7 + s * 7 / 3, 'run', 'Run, week ' || w + 1,
+        jsonb_build_object('duration_min', 30 + 5 * w, 'intensity', 'moderate')
+    from generate_series(0, 3) as w, generate_series(0, 2) as s""",
+]
+
+READS = {
+    "week of workouts": (
+        "select * from public.workouts where scheduled_on between current_date and current_date + 6"
+        " order by scheduled_on",
+        "select * from public.workouts where user_id = %(u)s"
+        " and scheduled_on between current_date and current_date + 6 order by scheduled_on",
+    ),
+    "last 20 messages": (
+        "select * from public.messages where conversation_id = %(c)s order by created_at desc, id desc limit 20",
+        "select * from public.messages where user_id = %(u)s and conversation_id = %(c)s"
+        " order by created_at desc, id desc limit 20",
+    ),
+    "profile": (
+        "select * from public.profiles",
+        "select * from public.profiles where auth_user_id = %(u)s",
+    ),
+}
+
+
+@dataclass
+class Figure:
+    name: str
+    unit: str
+    rounds: list[float] = field(default_factory=list)
+    target: float | None = None
+    detail: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rounds)
+
+    @property
+    def spread(self) -> float:
+        if len(self.rounds) < 2 or self.median == 0:
+            return 0.0
+        return (max(self.rounds) - min(self.rounds)) / self.median
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None:
+            return ""
+        return "meets target" if self.median <= self.target else "MISSES target"
+
+    def as_dict(self) -> dict:
+        return {
+            **asdict(self),
+            "median": self.median,
+            "spread": self.spread,
+            "verdict": self.verdict,
+            "detail_medians": {k: statistics.median(v) for k, v in self.detail.items()},
+        }
+
+
+def _progress(total: int, label: str):
+    try:
+        from tqdm import tqdm
+    except ImportError:  # a plain counter on stderr
+
+        class _Plain:
+            def __init__(self) -> None:
+                self.n = 0
+
+            def update(self, k: int = 1) -> None:
+                self.n += k
+                print(f"\r{label}: {self.n}/{total}", end="", file=sys.stderr, flush=True)
+
+            def close(self) -> None:
+                print(file=sys.stderr)
+
+        return _Plain()
+    return tqdm(total=total, desc=label, file=sys.stderr, leave=False)
+
+
+# -- finalize_onboarding vs its floor ----------------------------------------------------------
+
+
+def _in_parallel(jobs: list[Callable[[], None]]) -> float:
+    barrier = threading.Barrier(len(jobs) + 1)
+    errors: list[BaseException] = []
+
+    def run(job):
+        barrier.wait()
+        try:
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
+def bench_onboarding(url: str, rounds: int, clients: int, calls: int, progress) -> Figure:
+    figure = Figure("finalize_onboarding cost vs plain-SQL floor", "x", target=2.0)
+    figure.detail = {"rpc calls/s": [], "floor calls/s": []}
+    per_round = clients * calls
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "insert into auth.users (id) select md5('coachdb-bench-onboard-' || i)::uuid from generate_series(1, %s) i",
+            [2 * rounds * per_round],
+        )
+    ids = iter(
+        str(uuid.UUID(__import__("hashlib").md5(f"coachdb-bench-onboard-{i}".encode()).hexdigest()))
+        for i in range(1, 2 * rounds * per_round + 1)
+    )
+    conns = [psycopg.connect(url, user="authenticator", autocommit=True) for _ in range(clients)]
+    owners = [psycopg.connect(url, autocommit=True) for _ in range(clients)]
+    try:
+        for _ in range(rounds):
+            batches = [[next(ids) for _ in range(calls)] for _ in range(clients)]
+
+            def rpc_job(conn, users):
+                def job():
+                    for user in users:
+                        Client(conn, user).rpc(
+                            "finalize_onboarding", idempotency_key="bench", profile=PROFILE, plan=PLAN
+                        )
+                        progress.update()
+
+                return job
+
+            rpc_seconds = _in_parallel([rpc_job(c, b) for c, b in zip(conns, batches, strict=True)])
+            batches = [[next(ids) for _ in range(calls)] for _ in range(clients)]
+
+            def floor_job(conn, users):
+                def job():
+                    for user in users:
+                        with conn.transaction():
+                            params = {"u": user, "p": uuid.uuid4()}
+                            for statement in FLOOR:
+                                conn.execute(statement, params)
+                        progress.update()
+
+                return job
+
+            floor_seconds = _in_parallel([floor_job(c, b) for c, b in zip(owners, batches, strict=True)])
+            figure.detail["rpc calls/s"].append(per_round / rpc_seconds)
+            figure.detail["floor calls/s"].append(per_round / floor_seconds)
+            figure.rounds.append(rpc_seconds / floor_seconds)
+    finally:
+        for c in conns + owners:
+            c.close()
+    return figure
+
+
+# -- owner-scoped reads under RLS vs as the owner -----------------------------------------------
+
+
+def _time(conn: psycopg.Connection, query: str, params: dict) -> float:
+    started = time.perf_counter()
+    conn.execute(query, params).fetchall()
+    return time.perf_counter() - started
+
+
+def bench_reads(url: str, users: int, rounds: int, samples: int, progress) -> list[Figure]:
+    figures = {name: Figure(f"{name}: RLS vs owner", "x", target=1.2) for name in READS}
+    for f in figures.values():
+        f.detail = {"rls ms": [], "owner ms": []}
+    rls = psycopg.connect(url, user="authenticator", autocommit=True)
+    owner = psycopg.connect(url, autocommit=True)
+    rng = random.Random(7)
+    try:
+        for _ in range(rounds):
+            for name, (rls_query, owner_query) in READS.items():
+                rls_times, owner_times = [], []
+                for _ in range(samples):
+                    user = bench_user(rng.randint(1, users))
+                    conversation = str(
+                        uuid.UUID(
+                            __import__("hashlib")
+                            .md5(f"coachdb-bench-conversation-{_user_number(user, users)}-1".encode())
+                            .hexdigest()
+                        )
+                    )
+                    params = {"u": user, "c": conversation}
+
+                    def under_rls(params=params, user=user, rls_query=rls_query, rls_times=rls_times):
+                        with rls.transaction():
+                            set_request_context(rls, "authenticated", {"sub": user, "role": "authenticated"})
+                            rls_times.append(_time(rls, rls_query, params))
+
+                    def as_owner(params=params, owner_query=owner_query, owner_times=owner_times):
+                        with owner.transaction():
+                            owner_times.append(_time(owner, owner_query, params))
+
+                    # whichever runs second finds the user's pages warm: alternate the order
+                    for side in (under_rls, as_owner) if rng.random() < 0.5 else (as_owner, under_rls):
+                        side()
+                    progress.update()
+                rls_ms, owner_ms = statistics.median(rls_times) * 1000, statistics.median(owner_times) * 1000
+                figures[name].detail["rls ms"].append(rls_ms)
+                figures[name].detail["owner ms"].append(owner_ms)
+                figures[name].rounds.append(rls_ms / owner_ms)
+    finally:
+        rls.close()
+        owner.close()
+    return list(figures.values())
+
+
+_NUMBERS: dict[str, int] = {}
+
+
+def _user_number(user: str, users: int) -> int:
+    if not _NUMBERS:
+        _NUMBERS.update({bench_user(n): n for n in range(1, users + 1)})
+    return _NUMBERS[user]
+
+
+# -- get_chat_context: large vs small ----------------------------------------------------------
+
+
+def _chat_context_ms(url: str, users: int, samples: int, rng: random.Random, progress) -> float:
+    conn = psycopg.connect(url, user="authenticator", autocommit=True)
+    try:
+        times = []
+        for _ in range(samples):
+            n = rng.randint(1, users)
+            user = bench_user(n)
+            conversation = str(
+                uuid.UUID(
+                    __import__("hashlib")
+                    .md5(f"coachdb-bench-conversation-{n}-{rng.randint(1, 2)}".encode())
+                    .hexdigest()
+                )
+            )
+            started = time.perf_counter()
+            Client(conn, user).rpc("get_chat_context", conversation_id=conversation, message_limit=20)
+            times.append(time.perf_counter() - started)
+            progress.update()
+        return statistics.median(times) * 1000
+    finally:
+        conn.close()
+
+
+def bench_chat_context(
+    large: str, large_users: int, small: str, small_users: int, rounds: int, samples: int, progress
+) -> Figure:
+    figure = Figure("get_chat_context at full scale vs at 1k messages", "x", target=2.0)
+    figure.detail = {"large ms": [], "small ms": []}
+    rng = random.Random(11)
+    for _ in range(rounds):
+        small_ms = _chat_context_ms(small, small_users, samples, rng, progress)
+        large_ms = _chat_context_ms(large, large_users, samples, rng, progress)
+        figure.detail["small ms"].append(small_ms)
+        figure.detail["large ms"].append(large_ms)
+        figure.rounds.append(large_ms / small_ms)
+    return figure
+
+
+# -- clone and up -------------------------------------------------------------------------------
+
+
+def bench_clone(factory: DatabaseFactory, rounds: int, samples: int, progress) -> Figure:
+    figure = Figure("fresh per-test database (template clone)", "ms")
+    for _ in range(rounds):
+        times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            url = factory.clone()
+            times.append(time.perf_counter() - started)
+            factory.drop(url)
+            progress.update()
+        figure.rounds.append(statistics.median(times) * 1000)
+    return figure
+
+
+def bench_up(rounds: int, progress) -> Figure:
+    from harness.providers._binaries import temporary_parent
+
+    figure = Figure("coachdb up, cold (initdb, start, schema, demo data)", "s")
+    for _ in range(rounds):
+        parent = temporary_parent()
+        port = free_port()
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", "up", "--data-dir", str(parent / "data"), "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            for line in proc.stdout:
+                if line.startswith("Press Ctrl-C"):
+                    figure.rounds.append(time.perf_counter() - started)
+                    break
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+            import shutil
+
+            shutil.rmtree(parent, ignore_errors=True)
+        progress.update()
+    return figure
+
+
+# -- the whole run ------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    scale: Scale
+    rounds: int = 5
+    clients: int = 8
+    calls_per_client: int = 25
+    read_samples: int = 300
+    chat_samples: int = 200
+    provider: str = "embedded"
+
+
+QUICK = Settings(Scale(500, 50_000, 50_000), rounds=3, calls_per_client=10, read_samples=200, chat_samples=60)
+FULL = Settings(Scale())
+
+
+@contextmanager
+def _server(name: str) -> Iterator[tuple[Provider, DatabaseFactory]]:
+    provider = get_provider(name)
+    provider.start()
+    try:
+        factory = DatabaseFactory(provider)
+        factory.build_template()
+        yield provider, factory
+    finally:
+        provider.stop()
+
+
+def run(settings: Settings, log: Callable[[str], None] = print) -> dict:
+    results: dict = {"settings": {**asdict(settings), "scale": asdict(settings.scale)}, "figures": [], "phases": {}}
+    with _server(settings.provider) as (provider, factory):
+        results["server"] = provider.describe()
+        bar = _progress(settings.rounds * 10, "clone")
+        clone_figure = bench_clone(factory, settings.rounds, 10, bar)  # first: on a quiet server
+        bar.close()
+        large = factory.clone("coachdb_bench_large")
+        bar = _progress(8, "generating")
+        started = time.perf_counter()
+        results["generation"] = generate(large, settings.scale, progress=lambda _: bar.update())
+        bar.close()
+        log(
+            f"generated {settings.scale.users} users, {settings.scale.workouts} workouts, "
+            f"{settings.scale.messages} messages in {time.perf_counter() - started:.1f}s"
+        )
+        small_scale = Scale(10, 1_000, 1_000)
+        small = factory.clone("coachdb_bench_small")
+        generate(small, small_scale)
+        onboarding = factory.clone("coachdb_bench_onboarding")
+
+        figures: list[Figure] = []
+        bar = _progress(2 * settings.rounds * settings.clients * settings.calls_per_client, "finalize_onboarding")
+        figures.append(bench_onboarding(onboarding, settings.rounds, settings.clients, settings.calls_per_client, bar))
+        bar.close()
+        bar = _progress(settings.rounds * len(READS) * settings.read_samples, "rls reads")
+        figures += bench_reads(large, settings.scale.users, settings.rounds, settings.read_samples, bar)
+        bar.close()
+        bar = _progress(2 * settings.rounds * settings.chat_samples, "get_chat_context")
+        figures.append(
+            bench_chat_context(
+                large, settings.scale.users, small, small_scale.users, settings.rounds, settings.chat_samples, bar
+            )
+        )
+        bar.close()
+        figures.append(clone_figure)
+    bar = _progress(min(settings.rounds, 3), "coachdb up")
+    figures.append(bench_up(min(settings.rounds, 3), bar))
+    bar.close()
+    results["figures"] = [f.as_dict() for f in figures]
+    return results
+
+
+def render_table(results: dict) -> str:
+    lines = [
+        f"coachdb bench on {results['server']}, {results['settings']['scale']['users']} users, "
+        f"{results['settings']['scale']['workouts']} workouts, {results['settings']['scale']['messages']} messages"
+    ]
+    lines.append(f"{'measure':<52} {'median':>9} {'spread':>7} {'target':>7}  verdict / absolute medians")
+    warnings = []
+    for f in results["figures"]:
+        target = f"<={f['target']}" if f["target"] is not None else ""
+        absolute = ", ".join(f"{k} {v:.2f}" for k, v in f["detail_medians"].items())
+        lines.append(
+            f"{f['name']:<52} {f['median']:>8.2f}{f['unit']} {f['spread']:>6.0%} {target:>7}  "
+            f"{f['verdict']}{'; ' if f['verdict'] and absolute else ''}{absolute}"
+        )
+        if f["spread"] > SPREAD_WARNING:
+            warnings.append(f"warning: {f['name']}: spread {f['spread']:.0%} across rounds is too wide to trust")
+    gen = results["generation"]
+    lines.append(
+        f"data generation: {gen['total']:.1f}s (workouts {gen['workouts']:.1f}s, messages {gen['messages']:.1f}s)"
+    )
+    return "\n".join(lines + warnings)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ratios = [f for f in results["figures"] if f["target"] is not None]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    names = [
+        f["name"]
+        .split(":")[0]
+        .replace(" cost vs plain-SQL floor", "")
+        .replace(" at full scale vs at 1k messages", " scale")
+        for f in ratios
+    ]
+    medians = [f["median"] for f in ratios]
+    errors = [[f["median"] - min(f["rounds"]) for f in ratios], [max(f["rounds"]) - f["median"] for f in ratios]]
+    ax.bar(
+        names,
+        medians,
+        yerr=errors,
+        capsize=4,
+        color=["tab:green" if f["verdict"] == "meets target" else "tab:red" for f in ratios],
+    )
+    ax.scatter(names, [f["target"] for f in ratios], marker="_", s=900, color="black", label="target", zorder=3)
+    ax.set_ylabel("ratio (lower is better)")
+    ax.set_title(f"coachdb bench: {results['server']}, {results['settings']['scale']['users']} users")
+    ax.legend()
+    plt.setp(ax.get_xticklabels(), rotation=15, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def write_json(results: dict, path: Path) -> None:
+    path.write_text(json.dumps(results, indent=2, default=str))
