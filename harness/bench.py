@@ -245,8 +245,13 @@ def bench_reads(url: str, users: int, rounds: int, samples: int, progress) -> li
                             set_request_context(rls, "authenticated", {"sub": user, "role": "authenticated"})
                             rls_times.append(_time(rls, rls_query, params))
 
-                    def as_owner(params=params, owner_query=owner_query, owner_times=owner_times):
+                    def as_owner(params=params, owner_query=owner_query, owner_times=owner_times, user=user):
+                        # the same request shape (claims published first), only no role switch
                         with owner.transaction():
+                            owner.execute(
+                                "select set_config('request.jwt.claims', %s, true)",
+                                [json.dumps({"sub": user, "role": "authenticated"})],
+                            )
                             owner_times.append(_time(owner, owner_query, params))
 
                     # whichever runs second finds the user's pages warm: alternate the order
@@ -367,9 +372,9 @@ class Settings:
     scale: Scale
     rounds: int = 5
     clients: int = 8
-    calls_per_client: int = 25
-    read_samples: int = 300
-    chat_samples: int = 200
+    calls_per_client: int = 100
+    read_samples: int = 1000
+    chat_samples: int = 500
     provider: str = "embedded"
 
 
