@@ -5,16 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import psycopg
 import pytest
 
+from tests.helpers import error_of
 from tests.payloads import onboard
-
-
-def error_of(call) -> psycopg.Error:
-    with pytest.raises(psycopg.Error) as err:
-        call()
-    return err.value
 
 
 @pytest.fixture

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg
 import pytest
 
+from tests.helpers import error_of
 from tests.payloads import first_workout, onboard
-
-
-def error_of(call) -> psycopg.Error:
-    with pytest.raises(psycopg.Error) as err:
-        call()
-    return err.value
 
 
 def row(admin, query, *params):

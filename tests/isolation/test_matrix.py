@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from harness.access import exposed_functions, exposed_tables, function_problems, table_problems
+from tests.helpers import snapshot
 from tests.payloads import first_workout, onboard
 
 #: What each role may do to each table's rows directly, beyond reading its own (RLS):
@@ -60,13 +61,6 @@ def world(alice, bob, admin):
             "conversation": conversation,
         }
     return ids
-
-
-def snapshot(admin) -> list:
-    return [
-        admin.execute(f"select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t").fetchone()
-        for t in exposed_tables(admin)
-    ]
 
 
 def test_catalog_rules_hold_for_every_table_and_function(admin):

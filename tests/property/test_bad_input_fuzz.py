@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from hypothesis import given, settings
 
-from harness.access import exposed_tables
+from tests.helpers import snapshot
 from tests.payloads import first_workout, onboard
 from tests.strategies import NUL, rpc_arguments
 
@@ -33,15 +33,6 @@ def has_nul(value: object) -> bool:
     if isinstance(value, list):
         return any(has_nul(v) for v in value)
     return False
-
-
-def snapshot(admin) -> list:
-    return [
-        admin.execute(
-            f"select count(*), md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t"
-        ).fetchone()
-        for t in exposed_tables(admin)
-    ]
 
 
 @pytest.fixture

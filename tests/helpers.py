@@ -1,0 +1,27 @@
+"""Small helpers several suites share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from harness.access import exposed_tables
+
+
+def error_of(call: Callable[[], object]) -> psycopg.Error:
+    """The database error a call raises (the test fails if it raises none)."""
+    with pytest.raises(psycopg.Error) as err:
+        call()
+    return err.value
+
+
+def snapshot(admin: psycopg.Connection) -> list[tuple]:
+    """Row count and a digest of every exposed table: equal snapshots, nothing written."""
+    return [
+        admin.execute(
+            f"select count(*), md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t"
+        ).fetchone()
+        for t in exposed_tables(admin)
+    ]
