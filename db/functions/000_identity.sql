@@ -41,5 +41,21 @@ $$;
 comment on function app_private.lock_user(uuid) is
 'Serialises one user''s writes: a transaction-level advisory lock, safe behind a pooler.';
 
+create or replace function app_private.require_service_role(p_operation text) returns void
+language plpgsql stable
+set search_path = ''
+as $$
+begin
+    if auth.role() is distinct from 'service_role' then
+        raise exception '% is for the service role (the AI service) only', p_operation
+        using errcode = '42501';
+    end if;
+end
+$$;
+
+comment on function app_private.require_service_role(text) is
+'Raises 42501 unless the request''s role claim is service_role; the caller check of service RPCs.';
+
 revoke all on function app_private.current_user_id() from public;
+revoke all on function app_private.require_service_role(text) from public;
 revoke all on function app_private.lock_user(uuid) from public;

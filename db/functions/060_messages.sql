@@ -110,15 +110,14 @@ language plpgsql volatile security definer
 set search_path = ''
 as $$
 declare
-    v_content text := app_private.message_content(p_content);
-    v_metadata jsonb := coalesce(app_private.json_object(p_metadata, 'metadata'), '{}'::jsonb);
+    v_content text;
+    v_metadata jsonb;
     v_owner uuid;
     v_existing public.messages;
 begin
-    if auth.role() is distinct from 'service_role' then
-        raise exception 'record_assistant_message is for the AI service (service_role) only'
-        using errcode = '42501';
-    end if;
+    perform app_private.require_service_role('record_assistant_message');
+    v_content := app_private.message_content(p_content);
+    v_metadata := coalesce(app_private.json_object(p_metadata, 'metadata'), '{}'::jsonb);
     if p_conversation_id is null then
         perform app_private.raise_invalid('conversation_id', 'is required');
     end if;

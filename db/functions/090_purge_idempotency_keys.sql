@@ -8,10 +8,7 @@ as $$
 declare
     v_count bigint;
 begin
-    if auth.role() is distinct from 'service_role' then
-        raise exception 'purge_idempotency_keys is for the service role only'
-        using errcode = '42501';
-    end if;
+    perform app_private.require_service_role('purge_idempotency_keys');
     if p_older_than is null then
         perform app_private.raise_invalid('older_than', 'is required');
     end if;

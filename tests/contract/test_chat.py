@@ -135,3 +135,10 @@ def test_get_chat_context_limit_is_validated(alice, thread):
 def test_get_chat_context_of_another_users_conversation_is_not_found(bob, thread):
     onboard(bob)
     assert error_of(lambda: bob.rpc("get_chat_context", conversation_id=thread)).sqlstate == "PT404"
+
+
+def test_service_rpcs_check_the_caller_before_the_input(alice, thread):
+    """A user who sends bad input to a service-only RPC learns only that it is not theirs."""
+    err = error_of(lambda: alice.rpc("record_assistant_message", conversation_id=thread, content=""))
+    assert err.sqlstate == "42501" and "service role" in err.diag.message_primary
+    assert error_of(lambda: alice.rpc("purge_idempotency_keys", older_than="-1 day")).sqlstate == "42501"
