@@ -137,8 +137,15 @@ def test_get_chat_context_of_another_users_conversation_is_not_found(bob, thread
     assert error_of(lambda: bob.rpc("get_chat_context", conversation_id=thread)).sqlstate == "PT404"
 
 
-def test_service_rpcs_check_the_caller_before_the_input(alice, thread):
-    """A user who sends bad input to a service-only RPC learns only that it is not theirs."""
-    err = error_of(lambda: alice.rpc("record_assistant_message", conversation_id=thread, content=""))
-    assert err.sqlstate == "42501" and "service role" in err.diag.message_primary
-    assert error_of(lambda: alice.rpc("purge_idempotency_keys", older_than="-1 day")).sqlstate == "42501"
+def test_service_rpcs_check_the_caller_before_the_input(alice, client, thread):
+    """A caller who sends bad input to a service-only RPC learns only that it is not theirs:
+    the grant refuses a user outright, and the function's own check (the role claim), which
+    runs before any validation, refuses a session whose claims are not the service role's."""
+    for call in (
+        lambda c: c.rpc("record_assistant_message", conversation_id=thread, content=""),
+        lambda c: c.rpc("purge_idempotency_keys", older_than="-1 day"),
+    ):
+        assert error_of(lambda call=call: call(alice)).sqlstate == "42501"
+        impostor = client(role="service_role", claims={"role": "authenticated", "sub": str(alice.user_id)})
+        err = error_of(lambda call=call, impostor=impostor: call(impostor))
+        assert err.sqlstate == "42501" and "service role" in err.diag.message_primary
