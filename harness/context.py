@@ -42,7 +42,7 @@ def set_request_context(conn: psycopg.Connection, role: str, claims: Mapping[str
         " set_config('request.jwt.claims', %s, true),"
         " set_config('request.jwt.claim.sub', %s, true),"
         " set_config('request.jwt.claim.role', %s, true)",
-        [role, json.dumps(dict(claims)), str(claims.get("sub", "")), role],
+        [role, json.dumps(dict(claims)), str(claims.get("sub", "")), str(claims.get("role", ""))],
     )
 
 
