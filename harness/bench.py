@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -35,7 +36,8 @@ import psycopg
 
 from harness.context import Client, set_request_context
 from harness.databases import DatabaseFactory
-from harness.generate import Scale, bench_user, generate
+from harness.errors import HarnessError
+from harness.generate import Scale, bench_conversation, bench_user, generate, md5_uuid
 from harness.providers import Provider, get_provider
 from harness.providers.local import free_port
 
@@ -165,10 +167,7 @@ def bench_onboarding(url: str, rounds: int, clients: int, calls: int, progress) 
             "insert into auth.users (id) select md5('coachdb-bench-onboard-' || i)::uuid from generate_series(1, %s) i",
             [2 * rounds * per_round],
         )
-    ids = iter(
-        str(uuid.UUID(__import__("hashlib").md5(f"coachdb-bench-onboard-{i}".encode()).hexdigest()))
-        for i in range(1, 2 * rounds * per_round + 1)
-    )
+    ids = iter(md5_uuid(f"coachdb-bench-onboard-{i}") for i in range(1, 2 * rounds * per_round + 1))
     conns = [psycopg.connect(url, user="authenticator", autocommit=True) for _ in range(clients)]
     owners = [psycopg.connect(url, autocommit=True) for _ in range(clients)]
     try:
@@ -230,15 +229,9 @@ def bench_reads(url: str, users: int, rounds: int, samples: int, progress) -> li
             for name, (rls_query, owner_query) in READS.items():
                 rls_times, owner_times = [], []
                 for _ in range(samples):
-                    user = bench_user(rng.randint(1, users))
-                    conversation = str(
-                        uuid.UUID(
-                            __import__("hashlib")
-                            .md5(f"coachdb-bench-conversation-{_user_number(user, users)}-1".encode())
-                            .hexdigest()
-                        )
-                    )
-                    params = {"u": user, "c": conversation}
+                    n = rng.randint(1, users)
+                    user = bench_user(n)
+                    params = {"u": user, "c": bench_conversation(n)}
 
                     def under_rls(params=params, user=user, rls_query=rls_query, rls_times=rls_times):
                         with rls.transaction():
@@ -268,15 +261,6 @@ def bench_reads(url: str, users: int, rounds: int, samples: int, progress) -> li
     return list(figures.values())
 
 
-_NUMBERS: dict[str, int] = {}
-
-
-def _user_number(user: str, users: int) -> int:
-    if not _NUMBERS:
-        _NUMBERS.update({bench_user(n): n for n in range(1, users + 1)})
-    return _NUMBERS[user]
-
-
 # -- get_chat_context: large vs small ----------------------------------------------------------
 
 
@@ -287,13 +271,7 @@ def _chat_context_ms(url: str, users: int, samples: int, rng: random.Random, pro
         for _ in range(samples):
             n = rng.randint(1, users)
             user = bench_user(n)
-            conversation = str(
-                uuid.UUID(
-                    __import__("hashlib")
-                    .md5(f"coachdb-bench-conversation-{n}-{rng.randint(1, 2)}".encode())
-                    .hexdigest()
-                )
-            )
+            conversation = bench_conversation(n, rng.randint(1, 2))
             started = time.perf_counter()
             Client(conn, user).rpc("get_chat_context", conversation_id=conversation, message_limit=20)
             times.append(time.perf_counter() - started)
@@ -349,17 +327,19 @@ def bench_up(rounds: int, progress) -> Figure:
             stderr=subprocess.PIPE,
             text=True,
         )
+        ready = False
         try:
             for line in proc.stdout:
                 if line.startswith("Press Ctrl-C"):
                     figure.rounds.append(time.perf_counter() - started)
+                    ready = True
                     break
         finally:
             proc.send_signal(signal.SIGINT)
-            proc.communicate(timeout=60)
-            import shutil
-
+            _, errors = proc.communicate(timeout=60)
             shutil.rmtree(parent, ignore_errors=True)
+        if not ready:  # a lost round would shift the median silently: say why instead
+            raise HarnessError(f"coachdb up never became ready (exit {proc.returncode}): {errors.strip()[-2000:]}")
         progress.update()
     return figure
 

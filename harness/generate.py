@@ -12,7 +12,9 @@ references one by one would be most of the cost. Then everything is analyzed.
 
 from __future__ import annotations
 
+import hashlib
 import time
+import uuid
 from dataclasses import dataclass
 
 import psycopg
@@ -128,9 +130,16 @@ def generate(url: str, scale: Scale, progress=None) -> dict[str, float]:
     return timings
 
 
+def md5_uuid(text: str) -> str:
+    """``md5(text)::uuid`` computed in Python: the generator's way of naming rows."""
+    return str(uuid.UUID(hashlib.md5(text.encode()).hexdigest()))
+
+
 def bench_user(n: int) -> str:
     """The id of bench user number ``n`` (1-based), as the generator makes it."""
-    import hashlib
-    import uuid
+    return md5_uuid(f"coachdb-bench-user-{n}")
 
-    return str(uuid.UUID(hashlib.md5(f"coachdb-bench-user-{n}".encode()).hexdigest()))
+
+def bench_conversation(n: int, c: int = 1) -> str:
+    """The id of conversation ``c`` (1 or 2) of bench user number ``n``."""
+    return md5_uuid(f"coachdb-bench-conversation-{n}-{c}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 
 import psycopg
 import pytest
@@ -38,7 +39,7 @@ def seed_broken(alice, bob, admin, db_url):
         user.rpc(
             "post_message",
             conversation_id=conversation,
-            client_message_id=str(__import__("uuid").uuid4()),
+            client_message_id=str(uuid.uuid4()),
             content="hi",
         )
     admin.execute("alter table public.profiles drop constraint profiles_auth_user_id_unique")

@@ -6,14 +6,13 @@ without ``(select ...)`` or a missing index fails here, without a stopwatch."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from harness.context import request, set_request_context
-from harness.generate import Scale, bench_user, generate
+from harness.generate import Scale, bench_conversation, bench_user, generate
 
 BIG_TABLES = {"workouts", "messages", "plans", "conversations", "profiles", "idempotency_keys"}
 SCALE = Scale(2_000, 200_000, 200_000)
@@ -43,12 +42,6 @@ def explain(url: str, query: str, params: list, user: str) -> dict:
         return conn.execute("explain (format json) " + query, params).fetchone()[0][0]["Plan"]
 
 
-def conversation_of(n: int) -> str:
-    import hashlib
-
-    return str(uuid.UUID(hashlib.md5(f"coachdb-bench-conversation-{n}-1".encode()).hexdigest()))
-
-
 HOT_READS = {
     "week of workouts": (
         "select * from public.workouts where scheduled_on between current_date and current_date + 6",
@@ -57,7 +50,7 @@ HOT_READS = {
     ),
     "last 20 messages": (
         "select * from public.messages where conversation_id = %s order by created_at desc, id desc limit 20",
-        lambda n: [conversation_of(n)],
+        lambda n: [bench_conversation(n)],
         "messages",
     ),
     "profile": ("select * from public.profiles", lambda n: [], "profiles"),
@@ -149,7 +142,7 @@ def assert_no_seq_scan_on_big_tables(plans: list[dict]) -> None:
 
 
 def test_get_chat_context_statements_use_indexes(dataset):
-    plans = nested_plans(dataset, bench_user(7), "select public.get_chat_context(%s, 20)", [conversation_of(7)])
+    plans = nested_plans(dataset, bench_user(7), "select public.get_chat_context(%s, 20)", [bench_conversation(7)])
     assert_no_seq_scan_on_big_tables(plans)
     touched = {n.get("Relation Name") for p in plans for n in nodes(p)}
     assert {"messages", "workouts", "plans", "profiles", "conversations"} <= touched
