@@ -6,7 +6,14 @@ Data flows one way: SQL files (`sqltree`) -> `loader` -> a server from `provider
 
 from pathlib import Path
 
-#: The repository root: the SQL tree lives in ``ROOT / "db"``.
-ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
 
-__all__ = ["ROOT"]
+#: The repository root (in a checkout): tests, tools and the Supabase project live here.
+ROOT = _PACKAGE.parent
+
+#: The directory that holds the SQL tree ``db/``: the package itself in an installed wheel
+#: (setuptools maps ``db/`` to ``harness/db``), the repository root in a checkout or an
+#: editable install. Everything that reads SQL files takes its default from here.
+SQL_ROOT = _PACKAGE if (_PACKAGE / "db" / "schema").is_dir() else ROOT
+
+__all__ = ["ROOT", "SQL_ROOT"]

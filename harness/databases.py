@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from harness import ROOT
+from harness import SQL_ROOT
 from harness.loader import ApplyReport, apply
 from harness.providers.base import Provider
 
@@ -20,7 +20,7 @@ TEMPLATE_NAME = "coachdb_template"
 class DatabaseFactory:
     """Builds the template on a provider's server and hands out clones of it."""
 
-    def __init__(self, provider: Provider, *, root: Path = ROOT, template: str = TEMPLATE_NAME) -> None:
+    def __init__(self, provider: Provider, *, root: Path = SQL_ROOT, template: str = TEMPLATE_NAME) -> None:
         self.provider = provider
         self.root = root
         self.template = template

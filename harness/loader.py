@@ -14,7 +14,7 @@ import psycopg
 from pglast import parser as pg_parser
 from pglast import split
 
-from harness import ROOT
+from harness import SQL_ROOT
 from harness.errors import LoaderError
 from harness.sqltree import SqlFile, sql_files
 
@@ -96,7 +96,7 @@ def _has_own_auth(conn: psycopg.Connection) -> bool:
 def apply(
     url: str,
     *,
-    root: Path = ROOT,
+    root: Path = SQL_ROOT,
     seed: bool = False,
     standin: bool | None = None,
 ) -> ApplyReport:

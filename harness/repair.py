@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from harness import ROOT
+from harness import SQL_ROOT
 from harness.doctor.declared import UniqueKey, declared_unique_keys
 from harness.doctor.duplicates import is_present
 
@@ -176,7 +176,7 @@ def _merge_sql(conn: psycopg.Connection, key: UniqueKey) -> list[str]:
     return statements
 
 
-def plan_repairs(conn: psycopg.Connection, root: Path = ROOT) -> list[Repair]:
+def plan_repairs(conn: psycopg.Connection, root: Path = SQL_ROOT) -> list[Repair]:
     """A repair for every unique key of the tree that the live database lacks."""
     repairs = []
     for key in declared_unique_keys(root):
@@ -216,7 +216,7 @@ def plan_repairs(conn: psycopg.Connection, root: Path = ROOT) -> list[Repair]:
     return repairs
 
 
-def run_repairs(url: str, *, root: Path = ROOT, dry_run: bool = False, out: Callable[[str], None] = print) -> int:
+def run_repairs(url: str, *, root: Path = SQL_ROOT, dry_run: bool = False, out: Callable[[str], None] = print) -> int:
     """Plan and (unless ``dry_run``) run every repair; prints each statement; returns how many."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("create schema if not exists coachdb_meta")

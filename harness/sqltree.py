@@ -16,7 +16,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import ROOT
+from harness import SQL_ROOT
+from harness.errors import LoaderError
 
 #: Stages in load order, and whether a changed file may be applied again.
 STAGES: tuple[tuple[str, bool], ...] = (
@@ -46,9 +47,11 @@ class SqlFile:
         return self.stage in REPEATABLE
 
 
-def sql_files(root: Path = ROOT, *, stages: tuple[str, ...] | None = None) -> list[SqlFile]:
+def sql_files(root: Path = SQL_ROOT, *, stages: tuple[str, ...] | None = None) -> list[SqlFile]:
     """Every SQL file of the given stages (all by default), in load order."""
     wanted = stages or tuple(stage for stage, _ in STAGES)
+    if not (root / "db" / "schema").is_dir():
+        raise LoaderError(f"no SQL tree at {root / 'db'}: the installation is incomplete (reinstall coachdb)")
     files = []
     for stage, _ in STAGES:
         if stage not in wanted:

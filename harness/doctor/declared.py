@@ -10,7 +10,7 @@ from pathlib import Path
 from pglast import ast, enums, parse_sql
 from pglast.stream import RawStream
 
-from harness import ROOT
+from harness import SQL_ROOT
 from harness.sqltree import sql_files
 
 
@@ -34,7 +34,7 @@ def _qualified(relation: ast.RangeVar) -> str:
     return f"{relation.schemaname or 'public'}.{relation.relname}"
 
 
-def declared_unique_keys(root: Path = ROOT) -> list[UniqueKey]:
+def declared_unique_keys(root: Path = SQL_ROOT) -> list[UniqueKey]:
     keys: list[UniqueKey] = []
     for file in sql_files(root, stages=("schema",)):
         for raw in parse_sql(file.text):

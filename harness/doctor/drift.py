@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from harness import ROOT
+from harness import SQL_ROOT
 from harness.doctor.declared import UniqueKey
 from harness.doctor.findings import Finding
 from harness.loader import apply
@@ -68,7 +68,7 @@ def snapshot(conn: psycopg.Connection) -> Snapshot:
 
 
 @contextlib.contextmanager
-def reference_database(live_url: str, root: Path = ROOT) -> Iterator[str]:
+def reference_database(live_url: str, root: Path = SQL_ROOT) -> Iterator[str]:
     """A database with the SQL tree applied: a scratch one on the live server when allowed,
     else on a throwaway embedded server."""
     name = f"coachdb_doctor_ref_{uuid.uuid4().hex[:8]}"
@@ -136,7 +136,7 @@ def compare(reference: Snapshot, live: Snapshot, declared: list[UniqueKey]) -> l
     return findings
 
 
-def check(conn: psycopg.Connection, live_url: str, declared: list[UniqueKey], root: Path = ROOT) -> list[Finding]:
+def check(conn: psycopg.Connection, live_url: str, declared: list[UniqueKey], root: Path = SQL_ROOT) -> list[Finding]:
     with reference_database(live_url, root) as ref_url, psycopg.connect(ref_url, autocommit=True) as ref:
         reference = snapshot(ref)
     return compare(reference, snapshot(conn), declared)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import psycopg
 
-from harness import ROOT
+from harness import SQL_ROOT
 from harness.doctor import arbiters, drift, duplicates, lints, seed_check
 from harness.doctor.declared import declared_unique_keys
 from harness.doctor.findings import LEVELS, Finding
 
 
-def diagnose(url: str, *, root: Path = ROOT, with_drift: bool = True) -> list[Finding]:
+def diagnose(url: str, *, root: Path = SQL_ROOT, with_drift: bool = True) -> list[Finding]:
     declared = declared_unique_keys(root)
     with psycopg.connect(url, autocommit=True) as conn:
         findings = [
