@@ -1,6 +1,12 @@
 -- Input validation helpers. Every failure is SQLSTATE 22023 with a message that starts with
 -- the field's path (`profile.days_per_week: must be an integer from 1 to 7`), and the same
 -- path in the error's column field. JSON null counts as absent.
+--
+-- Text rules are defined once here and used by every write path: the RPCs (through
+-- json_text) and direct table writes (the tables' column-rule triggers call clean_text and
+-- check_json_object). Blank means whitespace of any kind: every character Unicode calls
+-- White_Space, plus the ASCII separators U+001C-U+001F (exactly Python's str.isspace()), not
+-- only the space that btrim() removes by default.
 
 create or replace function app_private.raise_invalid(p_field text, p_problem text) returns void
 language plpgsql volatile
@@ -60,14 +66,56 @@ $$;
 comment on function app_private.reject_unknown_keys(jsonb, text, text[]) is
 '22023 for the first key of an object that is not in the closed set of allowed keys.';
 
+create or replace function app_private.strip_whitespace(p_text text) returns text
+language sql immutable parallel safe
+set search_path = ''
+as $$
+    select pg_catalog.btrim(
+        p_text,
+        E' \t\n\u000b\f\r\u001c\u001d\u001e\u001f\u0085\u00a0\u1680\u2000\u2001\u2002\u2003'
+        || E'\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000'
+    )
+$$;
+
+comment on function app_private.strip_whitespace(text) is
+'The text without leading and trailing whitespace of any kind (tabs, newlines, no-break spaces).';
+
+create or replace function app_private.clean_text(
+    p_text text, p_field text, p_min int, p_max int, p_required boolean default false
+) returns text
+language plpgsql immutable
+set search_path = ''
+as $$
+declare
+    v_text text := app_private.strip_whitespace(p_text);
+begin
+    if v_text is null then
+        if p_required then
+            perform app_private.raise_invalid(p_field, 'is required');
+        end if;
+        return null;
+    end if;
+    if v_text = '' and p_min > 0 then
+        perform app_private.raise_invalid(p_field, 'must not be blank');
+    end if;
+    if pg_catalog.char_length(v_text) not between p_min and p_max then
+        perform app_private.raise_invalid(
+            p_field, pg_catalog.format('must be %s to %s characters', p_min, p_max)
+        );
+    end if;
+    return v_text;
+end
+$$;
+
+comment on function app_private.clean_text(text, text, int, int, boolean) is
+'The one text rule: trimmed of all whitespace, not blank, p_min..p_max characters; 22023 otherwise.';
+
 create or replace function app_private.json_text(
     p_value jsonb, p_field text, p_min int, p_max int, p_required boolean default false
 ) returns text
 language plpgsql immutable
 set search_path = ''
 as $$
-declare
-    v_text text;
 begin
     if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
         if p_required then
@@ -78,18 +126,12 @@ begin
     if pg_catalog.jsonb_typeof(p_value) <> 'string' then
         perform app_private.raise_invalid(p_field, 'must be a string');
     end if;
-    v_text := pg_catalog.btrim(p_value #>> '{}');
-    if pg_catalog.char_length(v_text) not between p_min and p_max then
-        perform app_private.raise_invalid(
-            p_field, pg_catalog.format('must be %s to %s characters', p_min, p_max)
-        );
-    end if;
-    return v_text;
+    return app_private.clean_text(p_value #>> '{}', p_field, p_min, p_max);
 end
 $$;
 
 comment on function app_private.json_text(jsonb, text, int, int, boolean) is
-'A JSON string, trimmed, of p_min..p_max characters; null when absent and not required.';
+'A JSON string under clean_text''s rule (trimmed, not blank, p_min..p_max characters); null when absent.';
 
 create or replace function app_private.json_int(
     p_value jsonb, p_field text, p_min int, p_max int, p_required boolean default false
@@ -216,13 +258,13 @@ $$;
 comment on function app_private.json_date(jsonb, text, boolean) is
 'An ISO date string (YYYY-MM-DD) in 2000-2099; null when absent and not required.';
 
-create or replace function app_private.json_object(p_value jsonb, p_field text) returns jsonb
+create or replace function app_private.check_json_object(p_value jsonb, p_field text) returns jsonb
 language plpgsql immutable
 set search_path = ''
 as $$
 begin
     if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
-        return null;
+        perform app_private.raise_invalid(p_field, 'is required');
     end if;
     if pg_catalog.jsonb_typeof(p_value) <> 'object' then
         perform app_private.raise_invalid(p_field, 'must be a JSON object');
@@ -234,8 +276,23 @@ begin
 end
 $$;
 
+comment on function app_private.check_json_object(jsonb, text) is
+'The one rule for metadata-like values: a JSON object of at most 16 KiB; 22023 otherwise.';
+
+create or replace function app_private.json_object(p_value jsonb, p_field text) returns jsonb
+language plpgsql immutable
+set search_path = ''
+as $$
+begin
+    if p_value is null or pg_catalog.jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    return app_private.check_json_object(p_value, p_field);
+end
+$$;
+
 comment on function app_private.json_object(jsonb, text) is
-'A JSON object of at most 16 KiB; null when absent.';
+'A JSON object of at most 16 KiB (check_json_object); null when absent.';
 
 create or replace function app_private.timezone_name(p_value jsonb, p_field text) returns text
 language plpgsql stable
@@ -286,12 +343,23 @@ comment on function app_private.user_today(uuid) is
 revoke all on function app_private.raise_invalid(text, text) from public;
 revoke all on function app_private.require_object(jsonb, text) from public;
 revoke all on function app_private.reject_unknown_keys(jsonb, text, text[]) from public;
+revoke all on function app_private.strip_whitespace(text) from public;
+revoke all on function app_private.clean_text(text, text, int, int, boolean) from public;
 revoke all on function app_private.json_text(jsonb, text, int, int, boolean) from public;
 revoke all on function app_private.json_int(jsonb, text, int, int, boolean) from public;
 revoke all on function app_private.json_number(jsonb, text, numeric, numeric) from public;
 revoke all on function app_private.json_label(jsonb, text, text[], boolean) from public;
 revoke all on function app_private.json_date(jsonb, text, boolean) from public;
+revoke all on function app_private.check_json_object(jsonb, text) from public;
 revoke all on function app_private.json_object(jsonb, text) from public;
 revoke all on function app_private.timezone_name(jsonb, text) from public;
 revoke all on function app_private.request_hash(jsonb) from public;
 revoke all on function app_private.user_today(uuid) from public;
+
+-- The tables' column-rule triggers run as the writer (a signed-in user, the service role),
+-- so the rules they call are executable by those roles; anon writes nothing.
+grant execute on function app_private.raise_invalid(text, text),
+app_private.strip_whitespace(text),
+app_private.clean_text(text, text, int, int, boolean),
+app_private.check_json_object(jsonb, text)
+to authenticated, service_role;

@@ -105,12 +105,7 @@ declare
     v_workout public.workouts;
     v_skipped_at timestamptz;
 begin
-    if p_reason is not null then
-        v_reason := pg_catalog.btrim(p_reason);
-        if pg_catalog.char_length(v_reason) not between 1 and 500 then
-            perform app_private.raise_invalid('reason', 'must be 1 to 500 characters');
-        end if;
-    end if;
+    v_reason := app_private.clean_text(p_reason, 'reason', 1, 500);
 
     perform app_private.lock_user(v_uid);
     v_workout := app_private.workout_for_change(v_uid, p_workout_id);

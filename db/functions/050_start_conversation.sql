@@ -10,12 +10,7 @@ declare
     v_title text;
     v_id uuid;
 begin
-    if p_title is not null then
-        v_title := pg_catalog.btrim(p_title);
-        if pg_catalog.char_length(v_title) not between 1 and 200 then
-            perform app_private.raise_invalid('title', 'must be 1 to 200 characters');
-        end if;
-    end if;
+    v_title := app_private.clean_text(p_title, 'title', 1, 200);
     if p_plan_id is not null and not exists (
         select from public.plans as pl where pl.user_id = v_uid and pl.id = p_plan_id
     ) then

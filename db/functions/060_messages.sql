@@ -10,7 +10,7 @@ begin
         perform app_private.raise_invalid('content', 'is required');
     end if;
     if pg_catalog.char_length(p_content) not between 1 and 8000
-        or pg_catalog.btrim(p_content) = '' then
+        or app_private.strip_whitespace(p_content) = '' then
         perform app_private.raise_invalid('content', 'must be 1 to 8000 characters, not all blank');
     end if;
     return p_content;

@@ -41,3 +41,27 @@ comment on column public.profiles.updated_at is 'When the row last changed (trig
 create trigger profiles_set_updated_at
 before update on public.profiles
 for each row execute function app_private.set_updated_at();
+
+-- Column rules for every write path (the RPCs, a signed-in user's direct update through the
+-- column grants, the service role): the same rules the RPCs apply, defined once in
+-- db/functions/005_validation.sql. Text is stored trimmed (the trigger trims, as the RPCs
+-- do) and a violation is 22023 naming the column, like an RPC's bad input.
+create or replace function app_private.profiles_column_rules() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    new.display_name := app_private.clean_text(new.display_name, 'display_name', 1, 80, true);
+    new.metadata := app_private.check_json_object(new.metadata, 'metadata');
+    return new;
+end
+$$;
+
+comment on function app_private.profiles_column_rules() is
+'Trigger: display_name, metadata of public.profiles obey the RPCs'' rules on every write (22023 naming the column).';
+
+revoke all on function app_private.profiles_column_rules() from public;
+
+create trigger profiles_column_rules
+before insert or update of display_name, metadata on public.profiles
+for each row execute function app_private.profiles_column_rules();

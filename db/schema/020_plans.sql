@@ -45,3 +45,27 @@ comment on column public.plans.updated_at is 'When the row last changed (trigger
 create trigger plans_set_updated_at
 before update on public.plans
 for each row execute function app_private.set_updated_at();
+
+-- Column rules for every write path (the RPCs, a signed-in user's direct update through the
+-- column grants, the service role): the same rules the RPCs apply, defined once in
+-- db/functions/005_validation.sql. Text is stored trimmed (the trigger trims, as the RPCs
+-- do) and a violation is 22023 naming the column, like an RPC's bad input.
+create or replace function app_private.plans_column_rules() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    new.name := app_private.clean_text(new.name, 'name', 1, 120, true);
+    new.metadata := app_private.check_json_object(new.metadata, 'metadata');
+    return new;
+end
+$$;
+
+comment on function app_private.plans_column_rules() is
+'Trigger: name, metadata of public.plans obey the RPCs'' rules on every write (22023 naming the column).';
+
+revoke all on function app_private.plans_column_rules() from public;
+
+create trigger plans_column_rules
+before insert or update of name, metadata on public.plans
+for each row execute function app_private.plans_column_rules();

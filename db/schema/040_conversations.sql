@@ -37,3 +37,26 @@ comment on column public.conversations.updated_at is 'When the row last changed 
 create trigger conversations_set_updated_at
 before update on public.conversations
 for each row execute function app_private.set_updated_at();
+
+-- Column rules for every write path (the RPCs, a signed-in user's direct update through the
+-- column grants, the service role): the same rules the RPCs apply, defined once in
+-- db/functions/005_validation.sql. Text is stored trimmed (the trigger trims, as the RPCs
+-- do) and a violation is 22023 naming the column, like an RPC's bad input.
+create or replace function app_private.conversations_column_rules() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    new.title := app_private.clean_text(new.title, 'title', 1, 200);
+    return new;
+end
+$$;
+
+comment on function app_private.conversations_column_rules() is
+'Trigger: title of public.conversations obey the RPCs'' rules on every write (22023 naming the column).';
+
+revoke all on function app_private.conversations_column_rules() from public;
+
+create trigger conversations_column_rules
+before insert or update of title on public.conversations
+for each row execute function app_private.conversations_column_rules();
