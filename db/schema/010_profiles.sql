@@ -53,15 +53,21 @@ as $$
 begin
     new.display_name := app_private.clean_text(new.display_name, 'display_name', 1, 80, true);
     new.metadata := app_private.check_json_object(new.metadata, 'metadata');
+    if new.experience is null then
+        perform app_private.raise_invalid('experience', 'is required');
+    end if;
+    if new.units is null then
+        perform app_private.raise_invalid('units', 'is required');
+    end if;
     return new;
 end
 $$;
 
 comment on function app_private.profiles_column_rules() is
-'Trigger: display_name, metadata of public.profiles obey the RPCs'' rules on every write (22023 naming the column).';
+'Trigger: display_name, experience, units, metadata of public.profiles obey the RPCs'' rules on every write (22023 naming the column).';
 
 revoke all on function app_private.profiles_column_rules() from public;
 
 create trigger profiles_column_rules
-before insert or update of display_name, metadata on public.profiles
+before insert or update of display_name, experience, units, metadata on public.profiles
 for each row execute function app_private.profiles_column_rules();
