@@ -1,27 +1,39 @@
 """The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``test``.
 
-Every failure the harness expects (a server that will not start, a SQL file that does not
-apply, a database that cannot be reached) ends as one line, ``coachdb: error: ...``, and a
-non-zero exit; never a traceback.
+Every failure the harness expects (a bad option, a server that will not start, a SQL file
+that does not apply, a database that cannot be reached) ends as one line,
+``coachdb: error: ...``, on stderr; never a traceback, and never a password (every line the
+CLI prints about a database goes through ``harness.urls.mask_secrets``). With ``--json``
+the error is a JSON object on stdout instead. Exit codes, the same for every command:
+
+    0    success
+    1    the command ran and found problems (doctor findings, failing tests or lint)
+    2    it could not do its job: bad option, unreachable database, a failed step
+    130  interrupted (Ctrl-C, SIGTERM, SIGHUP); a server ``up`` started is stopped first
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
-import signal
 import subprocess
 import sys
-import threading
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 from psycopg import sql
 
 from harness import ROOT, bench
 from harness.doctor import diagnose, render_json, render_text
-from harness.errors import HarnessError, ProviderUnavailable
+from harness.errors import HarnessError, ProviderError, ProviderUnavailable
 from harness.generate import Scale, generate
 from harness.lint import run as run_lint
 from harness.loader import apply
@@ -31,6 +43,19 @@ from harness.providers._binaries import BinariesProvider
 from harness.providers.local import is_root
 from harness.providers.url import URL_ENV
 from harness.repair import run_repairs
+from harness.testsummary import SUMMARY_ENV
+from harness.up import (
+    DataDirLock,
+    Interrupted,
+    Interrupts,
+    port_in_use,
+    reset,
+    resolve_data_dir,
+    server_failure,
+    take_over,
+    wait_for_stop_request,
+)
+from harness.urls import mask_secrets
 
 DEFAULT_PORT = 54329
 DEMO_DATABASE = "coachdb"
@@ -57,42 +82,61 @@ def _ensure_database(admin_url: str, name: str) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    data_dir = Path(args.data_dir).expanduser().resolve()
-    if args.reset and data_dir.exists():
-        import shutil
-
-        shutil.rmtree(data_dir)
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    provider = get_provider(args.provider, data_dir=data_dir, port=args.port)
-    assert isinstance(provider, BinariesProvider)
-    provider.start()
-    stopped = threading.Event()
+    """Serve the schema and demo data until Ctrl-C. See harness/up.py for the rules it keeps."""
+    interrupts = Interrupts().install()
     try:
-        _ensure_database(provider.url, DEMO_DATABASE)
-        url = provider.url_for(DEMO_DATABASE)
-        report = apply(url, seed=True)
-        psql = provider.cluster.bin_dir / "psql"
-        print(
-            f"coachdb is up: {provider.describe()}, schema and demo data loaded ({report.summary()})\n"
-            f"  data directory: {data_dir}\n"
-            f"  connect:        {url}\n"
-            f"  as demo user Ada, the way PostgREST does it:\n"
-            f"    {psql} '{url}' -c \"begin; select set_config('role', 'authenticated', true),"
-            f" set_config('request.jwt.claims', json_build_object('sub', '{DEMO_USER}')::text, true);"
-            f' select name, status, starts_on from plans; commit;"\n'
-            f"Press Ctrl-C to stop.",
-            flush=True,
-        )
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stopped.set())
-        while not stopped.wait(1):
-            if not provider.cluster.running:
-                print("coachdb: error: the server stopped unexpectedly", file=sys.stderr)
-                return 1
+        return _serve(args, interrupts)
     finally:
-        provider.stop()
+        interrupts.restore()
+
+
+def _serve(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    serving = False
+    with DataDirLock(data_dir) as lock:
+        provider = get_provider(args.provider, data_dir=data_dir, port=args.port)
+        assert isinstance(provider, BinariesProvider)
+        cluster = provider.cluster
+        launched = False  # only a server this process launched is ever stopped here
+        try:
+            with interrupts.deferred():
+                take_over(lock, cluster, out=lambda line: print(f"coachdb: {line}", flush=True))
+                if args.reset:
+                    reset(data_dir)
+                if port_in_use(args.port):
+                    raise HarnessError(f"port {args.port} is in use on 127.0.0.1: give another with --port")
+                launched = True
+                try:
+                    provider.start()
+                except ProviderError as exc:
+                    raise server_failure(exc, cluster) from None
+            url = provider.url_for(DEMO_DATABASE)
+            lock.record(url=url, postmaster=cluster.postmaster_pid())
+            _ensure_database(provider.url, DEMO_DATABASE)
+            report = apply(url, seed=True)
+            psql = cluster.bin_dir / "psql"
+            print(
+                f"coachdb is up: {provider.describe()}, schema and demo data loaded ({report.summary()})\n"
+                f"  data directory: {data_dir}\n"
+                f"  connect:        {mask_secrets(url)}\n"
+                f"  as demo user Ada, the way PostgREST does it:\n"
+                f"    {psql} '{mask_secrets(url)}' -c \"begin; select set_config('role', 'authenticated', true),"
+                f" set_config('request.jwt.claims', json_build_object('sub', '{DEMO_USER}')::text, true);"
+                f' select name, status, starts_on from plans; commit;"\n'
+                f"Press Ctrl-C to stop.",
+                flush=True,
+            )
+            serving = True
+            wait_for_stop_request(cluster)
+        except Interrupted:
+            if not serving:
+                print("coachdb: interrupted; stopping", file=sys.stderr, flush=True)
+        finally:
+            with interrupts.deferred(honour=False):  # a second Ctrl-C must not cut the shutdown
+                if launched and cluster.running:
+                    cluster.stop()
     print("coachdb: stopped", flush=True)
-    return 0
+    return 0 if serving else 130
 
 
 # -- apply --------------------------------------------------------------------------------------
@@ -183,105 +227,348 @@ def cmd_generate(args: argparse.Namespace) -> int:
 # -- test ---------------------------------------------------------------------------------------
 
 
-def test_providers(choice: str) -> list[str]:
-    """``auto``: every provider that can run here without configuration (embedded, and the
-    system one where its binaries are installed); otherwise the one named."""
-    if choice != "auto":
-        return [choice]
-    return [name for name in ("embedded", "system") if PROVIDERS[name].unavailable_reason() is None]
-
-
 #: What the pooler pass runs again behind pgbouncer: everything a client does.
-POOLED_SUITES = ["tests/contract", "tests/isolation", "tests/reliability"]
+POOLED_SUITES = ("tests/contract", "tests/isolation", "tests/reliability")
 
 
-def test_passes(choice: str, pytest_args: list[str]) -> list[tuple[str, list[str]]]:
-    """(label, pytest arguments) for each pass. ``auto`` runs the whole suite on every
-    provider that can run here, then, where pgbouncer is installed and no pytest arguments
-    narrow the run, the client-facing suites again behind pgbouncer in transaction mode."""
-    passes = [(f"provider {name}", [f"--provider={name}", *pytest_args]) for name in test_providers(choice)]
-    if choice == "auto" and passes and not pytest_args:
-        try:
-            find_pgbouncer()
-        except ProviderUnavailable:
-            pass
-        else:
-            first = passes[-1][1][0]
-            passes.append((f"{passes[-1][0]} behind pgbouncer", [first, "--pooler", *POOLED_SUITES]))
-    return passes
+def _pgbouncer_missing() -> str | None:
+    try:
+        find_pgbouncer()
+    except ProviderUnavailable as exc:
+        return str(exc)
+    return None
+
+
+@dataclass(frozen=True)
+class SuitePass:
+    """One pytest run of ``coachdb test``: a server (provider name; None = the last server
+    that ran before it), extra pytest arguments, and what else it needs to run here."""
+
+    label: str
+    provider: str | None
+    pytest_args: tuple[str, ...] = ()
+    needs: Callable[[], str | None] = lambda: None
+    whole_suite_only: bool = False  # not run when the command line narrows the suite
+
+    def unavailable_reason(self, provider: str | None) -> str | None:
+        if provider is None:
+            return "no server ran before it"
+        cls = PROVIDERS.get(provider)
+        if cls is None:
+            return f"unknown provider {provider!r}"
+        return cls.unavailable_reason() or self.needs()
+
+
+#: The passes of ``coachdb test`` (``--provider auto``), in order: every server this machine
+#: may have, then the client-facing suites again behind pgbouncer. A new server is one line.
+AUTO_PASSES: tuple[SuitePass, ...] = (
+    SuitePass("embedded", "embedded"),
+    SuitePass("system", "system"),
+    SuitePass(
+        "behind pgbouncer",
+        None,
+        ("--pooler", *POOLED_SUITES),
+        needs=_pgbouncer_missing,
+        whole_suite_only=True,
+    ),
+)
+
+
+@dataclass
+class PassResult:
+    label: str
+    provider: str | None
+    skipped_because: str | None = None
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    skips: list[tuple[str, int]] = dataclasses.field(default_factory=list)
+    exit_code: int = 0
+    seconds: float = 0.0
+
+
+def plan_passes(choice: str, pytest_args: Sequence[str]) -> list[tuple[SuitePass, str | None]]:
+    """Each pass with the provider it will use (``auto``: every pass of AUTO_PASSES)."""
+    passes = AUTO_PASSES if choice == "auto" else (SuitePass(choice, choice),)
+    planned: list[tuple[SuitePass, str | None]] = []
+    last: str | None = None
+    for suite_pass in passes:
+        provider = suite_pass.provider or last
+        planned.append((suite_pass, provider))
+        if suite_pass.provider and suite_pass.unavailable_reason(provider) is None:
+            last = suite_pass.provider
+    return planned
+
+
+def _run_pass(suite_pass: SuitePass, provider: str, pytest_args: Sequence[str]) -> PassResult:
+    label = suite_pass.label if suite_pass.provider else f"{suite_pass.label} ({provider})"
+    result = PassResult(label, provider)
+    with tempfile.TemporaryDirectory(prefix="coachdb-test-") as scratch:
+        summary = Path(scratch) / "summary.json"
+        env = {**os.environ, SUMMARY_ENV: str(summary)}
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "harness.testsummary",
+            f"--provider={provider}",
+            *suite_pass.pytest_args,
+            *pytest_args,
+        ]
+        started = time.monotonic()
+        result.exit_code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+        result.seconds = time.monotonic() - started
+        if summary.exists():
+            data = json.loads(summary.read_text())
+            result.counts, result.skips = data["counts"], [tuple(pair) for pair in data["skips"]]
+    return result
+
+
+def render_summary(results: list[PassResult]) -> str:
+    """One summary across every pass: counts per server, then every pass that did not run."""
+    lines = ["=== coachdb test: summary ==="]
+    width = max(len(r.label) for r in results)
+    for r in results:
+        if r.skipped_because:
+            continue
+        c = r.counts
+        counts = f"{c.get('passed', 0)} passed, {c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped"
+        if c.get("errors"):
+            counts += f", {c['errors']} errors"
+        verdict = "ok" if r.exit_code == 0 else f"FAILED (pytest exit {r.exit_code})"
+        lines.append(f"{r.label:<{width}}  {counts}  in {r.seconds:.0f}s  {verdict}")
+        for reason, count in r.skips[:5]:
+            lines.append(f"{'':<{width}}    skipped {count}x: {reason}")
+        if len(r.skips) > 5:
+            lines.append(f"{'':<{width}}    ... and {len(r.skips) - 5} other skip reason(s)")
+    not_run = [r for r in results if r.skipped_because]
+    if not_run:
+        lines.append("not run here:")
+        lines += [f"  {r.label}: {r.skipped_because}" for r in not_run]
+    return "\n".join(lines)
 
 
 def cmd_test(args: argparse.Namespace, pytest_args: list[str]) -> int:
-    passes = test_passes(args.provider, pytest_args)
-    if not passes:
-        raise HarnessError("no provider can run here: pip install pgserver, or apt-get install postgresql-15")
-    worst = 0
-    for label, arguments in passes:
-        print(f"=== coachdb test: {label} ===", flush=True)
-        code = subprocess.run([sys.executable, "-m", "pytest", *arguments], cwd=ROOT, check=False).returncode
-        worst = worst or code
-    return worst
+    if not (ROOT / "tests" / "conftest.py").is_file():
+        raise HarnessError(
+            f"coachdb test runs the repository's test suite, which is not here ({ROOT / 'tests'}): "
+            "run it from a checkout (pip install -e '.[test]')"
+        )
+    results: list[PassResult] = []
+    for suite_pass, provider in plan_passes(args.provider, pytest_args):
+        reason = suite_pass.unavailable_reason(provider)
+        if reason is None and suite_pass.whole_suite_only and pytest_args:
+            reason = "runs only with the whole suite (arguments were given to pytest)"
+        if reason is not None:
+            if args.provider != "auto":
+                raise HarnessError(f"cannot test against {suite_pass.label}: {reason}")
+            results.append(PassResult(suite_pass.label, provider, skipped_because=reason))
+            continue
+        assert provider is not None
+        print(f"=== coachdb test: {suite_pass.label} ({provider}) ===", flush=True)
+        results.append(_run_pass(suite_pass, provider, pytest_args))
+    print(render_summary(results), flush=True)
+    ran = [r for r in results if not r.skipped_because]
+    if not ran:
+        raise HarnessError("no server can run here: pip install pgserver, or apt-get install postgresql-15")
+    return next((r.exit_code for r in ran if r.exit_code), 0)
 
 
 # -- entry point --------------------------------------------------------------------------------
 
 
+class UsageError(HarnessError):
+    """A command line argparse refused; reported as one line like every other error."""
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, with its errors raised (main prints them as one line with the help hint)
+    instead of a usage block and an exit from deep inside the parser."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port number from 1 to 65535, not {text!r}")
+    return port
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+EPILOG = """exit codes: 0 success; 1 problems found (doctor findings, failing tests or lint);
+2 could not do the job (bad option, unreachable database, failed step); 130 interrupted.
+Errors are one line on stderr (with --json: a JSON object on stdout); passwords are masked."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coachdb", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = CliParser(
+        prog="coachdb",
+        description=__doc__.splitlines()[0],
+        epilog=EPILOG,
+        allow_abbrev=False,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.set_defaults(subcommands=sub)
 
-    up = sub.add_parser("up", help="start a local server with the schema and demo data")
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=description,
+            epilog=EPILOG,
+            allow_abbrev=False,
+        )
+
+    up = command(
+        "up",
+        "start a local server with the schema and demo data",
+        "Start a local PostgreSQL (embedded: the pgserver wheel; or the system's), load the schema and "
+        "the demo data, print how to connect, and serve until Ctrl-C. One `up` per data directory: a "
+        "second one (or a --reset) while it serves is refused, naming its pid and URL.",
+    )
     up.add_argument("--data-dir", default=str(default_data_dir()), help="cluster directory (default: %(default)s)")
-    up.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port on 127.0.0.1 (default: %(default)s)")
-    up.add_argument("--provider", choices=["embedded", "system"], default="embedded")
-    up.add_argument("--reset", action="store_true", help="delete the data directory first")
+    up.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="TCP port on 127.0.0.1 (default: %(default)s)"
+    )
+    up.add_argument(
+        "--provider", choices=["embedded", "system"], default="embedded", help="server binaries (default: embedded)"
+    )
+    up.add_argument("--reset", action="store_true", help="delete the data directory (a cluster) first")
 
-    ap = sub.add_parser("apply", help="load the SQL tree into an existing database, idempotently")
+    ap = command(
+        "apply",
+        "load the SQL tree into an existing database, idempotently",
+        "Load the SQL tree into the database at --url, file by file with a ledger; a second run "
+        "changes nothing. The Supabase stand-in is loaded only where the database has no auth schema.",
+    )
     ap.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
     ap.add_argument("--seed", action="store_true", help="also load the demo data (never on production)")
 
-    doctor = sub.add_parser("doctor", help="diagnose a live database against the SQL tree; --fix repairs it")
+    doctor = command(
+        "doctor",
+        "diagnose a live database against the SQL tree; --fix repairs it",
+        "Diagnose a live database: drift from the SQL tree, ON CONFLICT targets without a unique "
+        "key, duplicates blocking one, RLS and privilege gaps. --fix repairs missing unique keys.",
+    )
     doctor.add_argument("--url", help=f"database URL (default: ${URL_ENV}, else the `coachdb up` server)")
     doctor.add_argument("--json", action="store_true", help="findings as JSON")
     doctor.add_argument("--fix", action="store_true", help="restore missing unique keys, merging duplicates")
     doctor.add_argument("--dry-run", action="store_true", help="print the repair SQL, change nothing")
     doctor.add_argument("--no-drift", action="store_true", help="skip the comparison with a reference build")
 
-    sub.add_parser("lint", help="sqlfluff on the SQL, plpgsql_check on every function")
+    command(
+        "lint",
+        "sqlfluff on the SQL, plpgsql_check on every function",
+        "Lint the SQL tree: sqlfluff with the repository's .sqlfluff, and plpgsql_check on every "
+        "function where a server with the extension is available. Exit 1 on any finding.",
+    )
 
-    def scale_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--users", type=int, help="users to generate (default 10000; --quick 500)")
-        p.add_argument("--workouts", type=int, help="workouts in all (default 1000000)")
-        p.add_argument("--messages", type=int, help="messages in all (default 1000000)")
+    def scale_options(p: argparse.ArgumentParser, quick: bool) -> None:
+        note = "; --quick 500" if quick else ""
+        p.add_argument("--users", type=positive_int, help=f"users to generate (default 10000{note})")
+        p.add_argument("--workouts", type=positive_int, help="workouts in all (default 1000000)")
+        p.add_argument("--messages", type=positive_int, help="messages in all (default 1000000)")
 
-    bench_parser = sub.add_parser("bench", help="measure the hot paths as ratios against their floors")
-    scale_options(bench_parser)
+    bench_parser = command(
+        "bench",
+        "measure the hot paths as ratios against their floors",
+        "Measure the hot paths (onboarding, RLS reads, chat context, clone, up) as ratios against "
+        "plain-SQL floors, on a throwaway server, median of interleaved rounds.",
+    )
+    scale_options(bench_parser, quick=True)
     bench_parser.add_argument("--quick", action="store_true", help="a small scale that runs in seconds (CI)")
-    bench_parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; --quick 3)")
+    bench_parser.add_argument("--rounds", type=positive_int, help="rounds per figure (default 5; --quick 3)")
     bench_parser.add_argument("--provider", choices=["embedded", "system"], default="embedded")
     bench_parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     bench_parser.add_argument("--plot", metavar="PATH", help="draw the ratios as a PNG chart")
 
-    gen = sub.add_parser("generate", help="load the bench dataset into a database that has the schema")
+    gen = command(
+        "generate",
+        "load the bench dataset into a database that has the schema",
+        "Load the bench dataset (users, plans, workouts, messages; set-based SQL) into the database "
+        "at --url, which must have the schema (coachdb apply).",
+    )
     gen.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
-    scale_options(gen)
+    scale_options(gen, quick=False)
 
-    test = sub.add_parser("test", help="run the test suite; other arguments go to pytest")
+    test = command(
+        "test",
+        "run the test suite; other arguments go to pytest",
+        "Run the test suite against every server this machine can run (auto), or one, then the "
+        "client-facing suites behind pgbouncer; ends with one summary. Other arguments go to pytest.",
+    )
     test.add_argument(
         "--provider",
         default="auto",
         choices=["auto", *PROVIDERS],
-        help="server to test against; auto = embedded, plus system where installed",
+        help="server to test against; auto = every pass that can run here",
     )
     return parser
 
 
+def _json_requested(parser: argparse.ArgumentParser, argv: Sequence[str]) -> bool:
+    """True when the command line asks for JSON output (a ``--json`` flag, not bench's
+    ``--json PATH``), even when the rest of it does not parse."""
+    if "--json" not in argv:
+        return False
+    subcommands = parser.get_default("subcommands")
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    sub = subcommands.choices.get(chosen) if subcommands is not None else None
+    if sub is None:
+        return False
+    return any("--json" in a.option_strings and a.nargs == 0 for a in sub._actions)
+
+
+def _report_error(message: str, as_json: bool, code: int) -> int:
+    message = mask_secrets(" ".join(message.split()))  # one line, no password
+    if as_json:
+        print(json.dumps({"error": message, "exit_code": code}))
+    else:
+        print(f"coachdb: error: {message}", file=sys.stderr)
+    return code
+
+
+def _database_error(exc: psycopg.Error, args: argparse.Namespace) -> str:
+    """A database error as one line, with a hint that matches where the URL came from."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, psycopg.OperationalError | psycopg.ProgrammingError) or exc.sqlstate:
+        return text
+    if getattr(args, "url", None):
+        hint = "check the URL given with --url"
+    elif os.environ.get(URL_ENV):
+        hint = f"check ${URL_ENV}"
+    elif args.command == "doctor":
+        hint = "start one with `coachdb up`, or pass --url"
+    else:
+        hint = f"pass --url or set ${URL_ENV}"
+    return f"cannot connect to the database: {text} ({hint})"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if rest and args.command != "test":
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    as_json = _json_requested(parser, argv)
+    args = argparse.Namespace(command=None)
     try:
+        try:
+            args, rest = parser.parse_known_args(argv)
+        except SystemExit as exit_:  # --help and --version print and exit 0
+            return int(exit_.code or 0)
+        if rest and args.command != "test":
+            args.subcommands.choices[args.command].error(f"unrecognized arguments: {' '.join(rest)}")
         if args.command == "up":
             return cmd_up(args)
         if args.command == "apply":
@@ -296,13 +583,22 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_generate(args)
         return cmd_test(args, rest)
     except HarnessError as exc:
-        print(f"coachdb: error: {exc}", file=sys.stderr)
-        return 2
+        return _report_error(str(exc), as_json, 2)
     except psycopg.Error as exc:
-        print(f"coachdb: error: {str(exc).strip()}", file=sys.stderr)
-        return 2
+        return _report_error(_database_error(exc, args), as_json, 2)
     except KeyboardInterrupt:
-        return 130
+        return _report_error("interrupted", as_json, 130)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _report_error(f"{exc.strerror or exc}{where}", as_json, 2)
+    except Exception as exc:
+        if os.environ.get("COACHDB_DEBUG"):
+            traceback.print_exc()
+        return _report_error(
+            f"internal error ({type(exc).__name__}: {exc}); COACHDB_DEBUG=1 shows the traceback; please report it",
+            as_json,
+            2,
+        )
 
 
 if __name__ == "__main__":

@@ -107,6 +107,9 @@ class LocalCluster:
                 env=env,
                 timeout=timeout,
                 cwd="/",
+                # Own session: a terminal's Ctrl-C reaches coachdb, which decides when to stop,
+                # rather than killing initdb or pg_ctl halfway (and orphaning a server).
+                start_new_session=True,
                 **kwargs,
             )
         except subprocess.CalledProcessError as exc:
@@ -188,14 +191,26 @@ class LocalCluster:
 
     @property
     def running(self) -> bool:
+        return self.postmaster_pid() is not None
+
+    def postmaster_pid(self) -> int | None:
+        """The pid of the postmaster serving this data directory, or None. A stale
+        postmaster.pid (left by a crash, its pid since reused by another program) is not a
+        running server: where /proc exists, the process must be a postgres."""
         pid = self._pid()
         if pid is None:
-            return False
+            return None
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return False
-        return True
+            return None
+        except PermissionError:
+            pass  # alive, owned by another user (the service user when we are not root)
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            return pid
+        return pid if name.startswith("postgres") else None
 
     def _pidfile_lines(self) -> list[str]:
         try:
@@ -205,7 +220,7 @@ class LocalCluster:
 
     def _pid(self) -> int | None:
         lines = self._pidfile_lines()
-        return int(lines[0]) if lines else None
+        return int(lines[0]) if lines and lines[0].strip().isdigit() else None
 
     def _port_from_pidfile(self) -> int | None:
         lines = self._pidfile_lines()
