@@ -86,6 +86,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     interrupts = Interrupts().install()
     try:
         return _serve(args, interrupts)
+    except Interrupted:  # before a server was launched: nothing to stop
+        print("coachdb: interrupted", file=sys.stderr, flush=True)
+        return 130
     finally:
         interrupts.restore()
 

@@ -28,7 +28,11 @@ join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang,
 lateral plpgsql_check_function_tb(
     p.oid,
-    case when p.prorettype = 'trigger'::regtype then 'public.profiles'::regclass else 0 end,
+    -- a trigger function is checked against a table it fires on (its NEW has that row type)
+    case when p.prorettype = 'trigger'::regtype then coalesce(
+        (select t.tgrelid from pg_trigger t where t.tgfoid = p.oid order by t.tgrelid limit 1),
+        'public.profiles'::regclass
+    ) else 0 end,
     other_warnings := true, extra_warnings := true, security_warnings := true, performance_warnings := false
 ) r
 where n.nspname in ('public', 'app_private') and l.lanname = 'plpgsql'

@@ -96,6 +96,8 @@ def bad_command_lines(draw, scratch) -> tuple[list[str], str]:
         "test": st.tuples(st.just("--provider"), words.filter(lambda s: s != "auto" and s not in PROVIDERS)),
         "lint": st.tuples(words.filter(lambda s: s and not s.startswith("-")), st.just("--bogus")),
     }.get(command, st.tuples(st.just("--bogus")))
+    if command == "test":  # after `--` everything is pytest's: the spoiler must stay coachdb's
+        tokens = [t for t in tokens if t != "--"]
     tail = list(draw(spoiler))
     argv = ([command] if command else []) + tokens + tail
     return argv, password

@@ -165,7 +165,7 @@ def test_a_signal_at_any_moment_of_startup_leaves_no_server(make_up, moment, sig
         assert (out, err) == ("", "")  # it died of the signal before Python ran any of coachdb
     else:
         assert code == 130, (out, err)
-        assert "coachdb: interrupted; stopping" in err
+        assert err.startswith("coachdb: interrupted"), err
     assert "coachdb: stopped" in out or not ready_seen
     assert postmasters_of(up.data_dir) == [], f"orphaned server after a signal {moment}"
 
