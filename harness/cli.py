@@ -118,6 +118,7 @@ def _serve(args: argparse.Namespace, interrupts: Interrupts) -> int:
             _ensure_database(provider.url, DEMO_DATABASE)
             report = apply(url, seed=True)
             psql = cluster.bin_dir / "psql"
+            serving = True  # from the banner on, Ctrl-C is the normal way to stop (exit 0)
             print(
                 f"coachdb is up: {provider.describe()}, schema and demo data loaded ({report.summary()})\n"
                 f"  data directory: {data_dir}\n"
@@ -129,7 +130,6 @@ def _serve(args: argparse.Namespace, interrupts: Interrupts) -> int:
                 f"Press Ctrl-C to stop.",
                 flush=True,
             )
-            serving = True
             wait_for_stop_request(cluster)
         except Interrupted:
             if not serving:
