@@ -185,6 +185,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    if not (ROOT / "db" / "schema").is_dir() or not (ROOT / ".sqlfluff").is_file():
+        raise HarnessError(
+            f"coachdb lint checks the repository's SQL sources, which are not here ({ROOT}): "
+            "run it from a checkout (pip install -e '.[test]')"
+        )
     return 1 if run_lint() else 0
 
 
