@@ -109,3 +109,11 @@ def test_up_apply_and_doctor_work_from_a_wheel_outside_the_checkout(installed, o
         code, _out, err = up.interrupt()
     assert code == 0, err
     assert postmasters_of(up.data_dir) == []
+
+
+@pytest.mark.parametrize("command", ["test", "lint"])
+def test_checkout_only_commands_say_so_in_one_line_from_a_wheel(installed, outside, command):
+    result = subprocess.run([installed / "coachdb", command], cwd=outside, capture_output=True, text=True)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "run it from a checkout" in lines[0], result.stderr
