@@ -48,6 +48,7 @@ from harness.up import (
     DataDirLock,
     Interrupted,
     Interrupts,
+    log_size,
     port_in_use,
     reset,
     resolve_data_dir,
@@ -109,10 +110,11 @@ def _serve(args: argparse.Namespace, interrupts: Interrupts) -> int:
                 if port_in_use(args.port):
                     raise HarnessError(f"port {args.port} is in use on 127.0.0.1: give another with --port")
                 launched = True
+                offset = log_size(cluster)
                 try:
                     provider.start()
                 except ProviderError as exc:
-                    raise server_failure(exc, cluster) from None
+                    raise server_failure(exc, cluster, offset) from None
             url = provider.url_for(DEMO_DATABASE)
             lock.record(url=url, postmaster=cluster.postmaster_pid())
             _ensure_database(provider.url, DEMO_DATABASE)

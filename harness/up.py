@@ -195,11 +195,18 @@ class DataDirLock:
 # -- the server ----------------------------------------------------------------------------------
 
 
-def server_failure(exc: ProviderError, cluster: LocalCluster) -> HarnessError:
+def log_size(cluster: LocalCluster) -> int:
+    """Where the server log ends now: a later failure reads only what this start wrote."""
+    return cluster.log_file.stat().st_size if cluster.log_file.exists() else 0
+
+
+def server_failure(exc: ProviderError, cluster: LocalCluster, log_offset: int = 0) -> HarnessError:
     """A failed initdb/pg_ctl as one line: the server's own FATAL line when its log has one."""
     reason = str(exc).splitlines()[0]
     if cluster.log_file.exists():
-        fatal = [line for line in cluster.log_file.read_text(errors="replace").splitlines() if "FATAL:" in line]
+        with open(cluster.log_file, errors="replace") as log:
+            log.seek(log_offset)
+            fatal = [line for line in log.read().splitlines() if "FATAL:" in line]
         if fatal:
             reason = fatal[-1][fatal[-1].index("FATAL:") :]
     return HarnessError(f"the server did not start: {reason} (server log: {cluster.log_file})")
