@@ -183,3 +183,18 @@ def test_up_serves_until_interrupted_then_restarts_on_the_same_data(make_up):
     assert "0 file(s) applied" in output
     assert up.interrupt()[0] == 0
     assert postmasters_of(up.data_dir) == []
+
+
+@pytest.mark.slow
+def test_a_server_that_will_not_start_is_one_line_quoting_its_fatal_error(make_up):
+    up = make_up()
+    up.start()
+    up.wait_ready()
+    assert up.interrupt()[0] == 0
+    conf = up.data_dir / "postgresql.conf"
+    conf.write_text(conf.read_text() + "\nshared_buffers = 'plenty'\n")
+    result = run("up", "--provider", up.provider, "--data-dir", str(up.data_dir), "--port", str(up.port))
+    line = one_error_line(result)
+    assert result.returncode == 2
+    assert line.startswith("coachdb: error: the server did not start: FATAL: ") and "server.log" in line
+    assert postmasters_of(up.data_dir) == []
