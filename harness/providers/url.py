@@ -8,6 +8,7 @@ import psycopg
 
 from harness.errors import ProviderError, ProviderUnavailable
 from harness.providers.base import Provider
+from harness.urls import mask_url
 
 URL_ENV = "COACHDB_DATABASE_URL"
 
@@ -29,7 +30,7 @@ class UrlProvider(Provider):
         try:
             psycopg.connect(self._url, connect_timeout=10).close()
         except psycopg.OperationalError as exc:
-            raise ProviderError(f"cannot connect to {self._url}: {exc}") from exc
+            raise ProviderError(f"cannot connect to {mask_url(self._url)}: {exc}") from exc
 
     def stop(self) -> None:
         """Nothing to stop: the server is not ours."""
