@@ -14,7 +14,7 @@ MASK = "***"
 
 #: ``scheme://user:password@`` in a URL (postgres://, postgresql://, and any other scheme).
 #: Greedy up to the last ``@`` of the authority, so an unencoded ``@`` in a password is masked too.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:)(?P<secret>[^\s/]*)(?=@)")
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^ \t\r\n/:@]*:)(?P<secret>[^ \t\r\n/]*)(?=@)")
 #: ``?password=...`` / ``&password=...`` in a URL's query.
 _QUERY_PASSWORD = re.compile(r"(?P<head>[?&](?:password|sslpassword)=)(?P<secret>[^&\s'\"]*)", re.IGNORECASE)
 #: ``password=...`` in a libpq keyword/value string, quoted or not.
