@@ -110,13 +110,15 @@ def _serve(args: argparse.Namespace, interrupts: Interrupts) -> int:
                 if port_in_use(args.port):
                     raise HarnessError(f"port {args.port} is in use on 127.0.0.1: give another with --port")
                 launched = True
+                launched_at = time.time()
+                lock.record(launched_at=launched_at)  # killed from here on: the next up stops our server
                 offset = log_size(cluster)
                 try:
                     provider.start()
                 except ProviderError as exc:
                     raise server_failure(exc, cluster, offset) from None
             url = provider.url_for(DEMO_DATABASE)
-            lock.record(url=url, postmaster=cluster.postmaster_pid())
+            lock.record(url=url, postmaster=cluster.postmaster_pid(), launched_at=launched_at)
             _ensure_database(provider.url, DEMO_DATABASE)
             report = apply(url, seed=True)
             psql = cluster.bin_dir / "psql"

@@ -218,7 +218,7 @@ def take_over(lock: DataDirLock, cluster: LocalCluster, out: Callable[[str], Non
     pid = cluster.postmaster_pid()
     if pid is None:
         return
-    if lock.previous.get("postmaster") == pid:
+    if lock.previous.get("postmaster") == pid or _started_by_previous_up(lock.previous, cluster):
         out(f"stopping the server a previous coachdb up left running (pid {pid})")
         cluster.stop()
         return
@@ -226,6 +226,20 @@ def take_over(lock: DataDirLock, cluster: LocalCluster, out: Callable[[str], Non
         f"a PostgreSQL server (pid {pid}) already runs on {cluster.data_dir}, not started by coachdb up: "
         f"stop it (pg_ctl -D {cluster.data_dir} stop) or give another --data-dir"
     )
+
+
+#: How long after an ``up`` recorded that it was launching a server that server may have
+#: started and still count as that ``up``'s (pg_ctl start waits at most 60 s).
+LAUNCH_WINDOW_SECONDS = 90
+
+
+def _started_by_previous_up(previous: dict, cluster: LocalCluster) -> bool:
+    """The previous ``up`` was killed while launching (before it could record the pid): the
+    running server is its own if it started within the launch window after that moment."""
+    launched_at, started_at = previous.get("launched_at"), cluster.postmaster_started_at()
+    if not isinstance(launched_at, int | float) or started_at is None:
+        return False
+    return launched_at - 1 <= started_at <= launched_at + LAUNCH_WINDOW_SECONDS
 
 
 def wait_for_stop_request(cluster: LocalCluster) -> None:

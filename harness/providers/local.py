@@ -222,6 +222,11 @@ class LocalCluster:
         lines = self._pidfile_lines()
         return int(lines[0]) if lines and lines[0].strip().isdigit() else None
 
+    def postmaster_started_at(self) -> int | None:
+        """When the running postmaster started (epoch seconds, from postmaster.pid), or None."""
+        lines = self._pidfile_lines()
+        return int(lines[2]) if len(lines) > 2 and lines[2].strip().isdigit() else None
+
     def _port_from_pidfile(self) -> int | None:
         lines = self._pidfile_lines()
         return int(lines[3]) if len(lines) > 3 else None

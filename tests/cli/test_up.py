@@ -109,6 +109,25 @@ def test_the_orphan_of_a_killed_up_is_stopped_by_the_next_up(make_up):
 
 
 @pytest.mark.slow
+def test_the_orphan_of_an_up_killed_while_launching_is_stopped_too(make_up):
+    first = make_up()
+    first.start()
+    first.wait_ready()
+    lock = first.data_dir.with_name(first.data_dir.name + ".coachdb-up.lock")
+    launched_at = json.loads(lock.read_text())["launched_at"]
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait()
+    lock.write_text(json.dumps({"pid": first.proc.pid, "launched_at": launched_at}))  # killed before it knew the pid
+
+    second = make_up(port=first.port)
+    second.data_dir = first.data_dir
+    second.start()
+    assert "stopping the server a previous coachdb up left running" in second.wait_ready()
+    assert second.interrupt()[0] == 0
+    assert postmasters_of(first.data_dir) == []
+
+
+@pytest.mark.slow
 def test_a_server_not_started_by_up_is_left_alone_and_named(make_up):
     first = make_up()
     first.start()
