@@ -7,8 +7,9 @@ What can go wrong with a long-running local server, and what this module does ab
   kernel even when the process is killed) on ``<data dir>.coachdb-up.lock`` for its whole
   life, and writes there its pid and URL, which a refused second ``up`` quotes.
 - A PostgreSQL already running on the directory but not under a live ``up`` is either the
-  orphan of an ``up`` that was killed (its postmaster pid is in the lock file: it is stopped)
-  or someone else's server (refused, with the ``pg_ctl`` command that stops it).
+  orphan of an ``up`` that was killed (its postmaster pid is in the lock file, or, killed
+  mid-launch, the server started just after the launch moment recorded there: it is
+  stopped) or someone else's server (refused, with the ``pg_ctl`` command that stops it).
 - Ctrl-C (SIGINT), SIGTERM and SIGHUP are honoured at every moment. While initdb and
   ``pg_ctl start`` run (their children are in their own session, so a terminal's Ctrl-C does
   not kill them halfway), the signal is held until the step ends; everywhere else it
