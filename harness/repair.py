@@ -507,6 +507,8 @@ def run(
             except psycopg.errors.InsufficientPrivilege:
                 raise
             except psycopg.Error as exc:
+                if conn.broken:
+                    raise  # the connection is gone (a killed backend): nothing more can run
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     conn.execute("rollback")
                 outcome.problems.append(_failed(repair, exc))

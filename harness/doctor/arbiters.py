@@ -143,7 +143,10 @@ def _resolve(conn: psycopg.Connection, relation: ast.RangeVar, search_path: str,
 def upserts(conn: psycopg.Connection, schemas: tuple[str, ...] = APP_SCHEMAS) -> list[Upsert]:
     """Every targeted upsert in the functions of ``schemas`` whose table exists."""
     found = []
-    for signature, language, source, search_path, own_schema in conn.execute(FUNCTIONS, [list(schemas)]).fetchall():
+    with conn.transaction():
+        conn.execute("set local search_path = pg_catalog")  # signatures schema-qualified, as the lints print them
+        functions = conn.execute(FUNCTIONS, [list(schemas)]).fetchall()
+    for signature, language, source, search_path, own_schema in functions:
         for line, query in statements_of(language, source):
             for offset, insert in _upserts(query):
                 clause = insert.onConflictClause

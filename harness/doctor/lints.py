@@ -90,6 +90,7 @@ def run(
     for lint in lints:
         try:
             with conn.transaction():
+                conn.execute("set local search_path = pg_catalog")  # every name in the output qualified
                 conn.execute(
                     "select set_config('coachdb.exposed_schemas', %s, true),"
                     " set_config('coachdb.app_schemas', %s, true)",
