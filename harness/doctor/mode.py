@@ -51,7 +51,7 @@ def detect(conn: psycopg.Connection) -> Mode:
             found = None  # a ledger we may not read says nothing about whose database it is
         if found:
             return Mode(TREE, f"supabase_migrations.schema_migrations holds coachdb's baseline ({first})")
-    return Mode(GENERIC, "no coachdb ledger (coachdb_meta.applied_files) and no coachdb baseline migration")
+    return Mode(GENERIC, "no coachdb ledger: generic checks only")
 
 
 def forced(name: str) -> Mode:
