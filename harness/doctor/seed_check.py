@@ -47,6 +47,8 @@ def check_functions(conn: psycopg.Connection, signatures: list[str]) -> list[Fin
     role = conn.execute("select oid from pg_roles where rolname = 'authenticated'").fetchone()
     if role is None:
         return [skipped(RULE, "there is no role authenticated on this server (not a Supabase-style database)")]
+    if not conn.execute("select pg_has_role(current_user, %s, 'member')", [role[0]]).fetchone()[0]:
+        return [skipped(RULE, f"{conn.info.user} may not act as authenticated, so it cannot call as a client does")]
     findings = []
     for signature in dict.fromkeys(signatures):
         if not conn.execute(
