@@ -50,7 +50,9 @@ class ForeignDatabase:
         with self.connect() as conn:
             if conn.execute("select to_regclass('coachdb_meta.merged_rows')").fetchone()[0] is None:
                 return []
-            return conn.execute("select action, table_name, row_data from coachdb_meta.merged_rows order by id").fetchall()
+            return conn.execute(
+                "select action, table_name, row_data from coachdb_meta.merged_rows order by id"
+            ).fetchall()
 
     def has_schema(self, name: str) -> bool:
         with self.connect() as conn:

@@ -44,7 +44,9 @@ def test_doctor_names_exactly_the_seeds_bug(foreign):
     assert [f["object"] for f in duplicates] == [f"{expected['table']}.{expected['key']}"]
     n = expected["duplicated_owners"]
     assert duplicates[0]["detail"].startswith(f"{n} key(s) are shared by {2 * n} rows")
-    assert not [f for f in report["findings"] if f["name"].startswith("drift_") or f["name"] == "missing_unique_constraint"]
+    assert not [
+        f for f in report["findings"] if f["name"].startswith("drift_") or f["name"] == "missing_unique_constraint"
+    ]
 
     text = foreign.doctor()
     assert text.returncode == 1
@@ -91,7 +93,8 @@ def test_fix_repairs_it_keeping_every_row_with_its_owner(foreign):
     assert repointed and all(table in foreign.tables() for table, _ in repointed)
     with foreign.connect() as conn:
         assert conn.execute(
-            "select contype from pg_constraint where conrelid = %s::regclass and conname = %s", [parent, expected["key"]]
+            "select contype from pg_constraint where conrelid = %s::regclass and conname = %s",
+            [parent, expected["key"]],
         ).fetchone() == ("u",)
 
     code, again = foreign.doctor_json()
