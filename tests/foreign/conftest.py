@@ -4,6 +4,8 @@ write it (``<team>/schema.sql``), loaded with duplicates and children (``<team>/
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -15,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness import SQL_ROOT
+from harness import SQL_ROOT, cli
 from harness.databases import DatabaseFactory
 from harness.sqltree import sql_files
 
@@ -58,13 +60,19 @@ class ForeignDatabase:
         with self.connect() as conn:
             return conn.execute("select 1 from pg_namespace where nspname = %s", [name]).fetchone() is not None
 
-    def doctor(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*COACHDB, "doctor", "--url", self.url, *args], capture_output=True, text=True, check=False, cwd=HERE
-        )
+    def doctor(self, *args: str, process: bool = False) -> subprocess.CompletedProcess:
+        """``coachdb doctor --url URL *args``: in this process through the CLI's own entry point
+        (fast), or with ``process=True`` as a separate ``python -m harness.cli`` (what a user runs)."""
+        argv = ["doctor", "--url", self.url, *args]
+        if process:
+            return subprocess.run([*COACHDB, *argv], capture_output=True, text=True, check=False, cwd=HERE)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = cli.main(argv)
+        return subprocess.CompletedProcess(argv, code, stdout.getvalue(), stderr.getvalue())
 
-    def doctor_json(self, *args: str) -> tuple[int, dict]:
-        result = self.doctor("--json", *args)
+    def doctor_json(self, *args: str, process: bool = False) -> tuple[int, dict]:
+        result = self.doctor("--json", *args, process=process)
         assert not result.stderr.strip() or "Traceback" not in result.stderr, result.stderr
         return result.returncode, json.loads(result.stdout)
 

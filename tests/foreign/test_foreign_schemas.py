@@ -30,7 +30,7 @@ def catalog_fingerprint(foreign: ForeignDatabase) -> tuple:
 
 def test_doctor_names_exactly_the_seeds_bug(foreign):
     expected = foreign.expected
-    code, report = foreign.doctor_json()
+    code, report = foreign.doctor_json(process=True)
 
     assert code == report["exit_code"] == 1
     assert report["mode"] == "any database"
@@ -48,7 +48,7 @@ def test_doctor_names_exactly_the_seeds_bug(foreign):
         f for f in report["findings"] if f["name"].startswith("drift_") or f["name"] == "missing_unique_constraint"
     ]
 
-    text = foreign.doctor()
+    text = foreign.doctor(process=True)
     assert text.returncode == 1
     assert text.stdout.splitlines()[0].startswith("coachdb doctor: any database (")
     assert f"{BUG}: {expected['function']}, line {line}" in text.stdout
@@ -196,7 +196,7 @@ def test_no_password_in_any_output(foreign):
         url = psycopg.conninfo.make_conninfo(foreign.url, user="doctor_reader", password="hunter2-secret")
         reader = ForeignDatabase(foreign.team, url, foreign.expected)
         for args in ((), ("--json",), ("--fix",), ("--json", "--fix")):
-            result = reader.doctor(*args)
+            result = reader.doctor(*args, process=True)
             assert "hunter2-secret" not in result.stdout + result.stderr, args
             assert "Traceback" not in result.stdout + result.stderr, args
             assert result.stdout.splitlines()[0].startswith(("coachdb doctor: any database", "{")), result.stdout
