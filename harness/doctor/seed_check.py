@@ -27,6 +27,10 @@ def check(conn: psycopg.Connection) -> list[Finding]:
 
     if conn.execute("select to_regprocedure(%s)", [SIGNATURE]).fetchone()[0] is None:
         return problem("finalize_onboarding does not exist", "coachdb apply --url URL")
+    if conn.execute("select to_regrole('authenticated')").fetchone()[0] is None:
+        return problem("there is no role authenticated", "coachdb apply --url URL (it installs the stand-in roles)")
+    if not conn.execute("select pg_has_role(current_user, 'authenticated', 'member')").fetchone()[0]:
+        return [skipped(RULE, f"{conn.info.user} may not act as authenticated, so it cannot call as a client does")]
     if not conn.execute("select has_function_privilege('authenticated', %s, 'execute')", [SIGNATURE]).fetchone()[0]:
         return problem(
             "authenticated may not execute finalize_onboarding", "grant execute on the function to authenticated"
