@@ -54,12 +54,18 @@ class Lint:
         return self.path.read_text()
 
 
+def _words(value: str) -> frozenset[str]:
+    return frozenset(word.strip() for word in value.split(",") if word.strip())
+
+
 def all_lints() -> list[Lint]:
+    """Every lint file, in name order, with the tags its header declares."""
     lints = []
     for path in sorted(LINTS.glob("*.sql")):
         tags = {key: value.strip() for key, value in _TAG.findall(path.read_text())}
-        split = lambda v: frozenset(t.strip() for t in v.split(",") if t.strip())  # noqa: E731
-        lints.append(Lint(path, tags.get("category", ""), split(tags.get("tags", "")), split(tags.get("modes", TREE))))
+        lints.append(
+            Lint(path, tags.get("category", ""), _words(tags.get("tags", "")), _words(tags.get("modes", TREE)))
+        )
     return lints
 
 

@@ -11,15 +11,19 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from harness import SQL_ROOT
 from harness.doctor import arbiters, drift, duplicates, lints, seed_check
-from harness.doctor.declared import UniqueKey, declared_unique_keys
+from harness.doctor.declared import declared_unique_keys
 from harness.doctor.findings import LEVELS, Finding, skipped
 from harness.doctor.mode import GENERIC, TREE, Mode, detect, forced
+
+T = TypeVar("T")
+DUPLICATES = "duplicates_block_unique_constraint"
 
 
 def describe(url: str) -> str:
@@ -59,53 +63,51 @@ class Report:
         return 1 if any(f.level == "ERROR" for f in self.findings) else 0
 
 
-def _guarded(conn: psycopg.Connection, findings: list[Finding], check: str, run: Callable[[], list[Finding]]) -> None:
+def _guarded(conn: psycopg.Connection, findings: list[Finding], check: str, run: Callable[[], list[T]]) -> list[T]:
+    """``run()``, or, when it fails, an empty result and ``check`` reported skipped with the
+    reason. A lost connection is not a check's failure: it stops doctor."""
     try:
-        findings += run()
+        return run()
     except Exception as exc:
         if conn.broken or conn.closed:
             raise
         reason = f"{exc.sqlstate}: " if isinstance(exc, psycopg.Error) and exc.sqlstate else ""
         findings.append(skipped(check, reason + (str(exc).strip().splitlines() or [type(exc).__name__])[0]))
+        return []
 
 
 def _tree_checks(conn: psycopg.Connection, url: str, root: Path, with_drift: bool) -> list[Finding]:
+    """A coachdb database: everything, compared with the SQL tree."""
     findings: list[Finding] = []
-    declared: list[UniqueKey] = []
-    _guarded(conn, findings, "declared_unique_keys", lambda: declared.extend(declared_unique_keys(root)) or [])
-    missing: list[arbiters.Upsert] = []
-    _guarded(conn, findings, "on_conflict_without_arbiter", lambda: missing.extend(arbiters.missing(conn)) or [])
+    declared = _guarded(conn, findings, "declared_unique_keys", lambda: declared_unique_keys(root))
+    missing = _guarded(conn, findings, "on_conflict_without_arbiter", lambda: arbiters.missing(conn))
     findings += [arbiters.finding(u, declared) for u in missing]
-    _guarded(conn, findings, "missing_unique_constraint", lambda: duplicates.check(conn, declared))
+    findings += _guarded(conn, findings, "missing_unique_constraint", lambda: duplicates.check(conn, declared))
     covered = {(k.table, frozenset(k.columns)) for k in declared}
     targets = {
         u.key(): u.function
         for u in missing
         if u.columns and not u.expression and (u.table, frozenset(u.columns)) not in covered
     }
-    _guarded(conn, findings, "duplicates_block_unique_constraint", lambda: duplicates.check_targets(conn, targets))
-    _guarded(conn, findings, "advisor_lints", lambda: lints.check(conn, TREE))
-    _guarded(conn, findings, "seed_verification", lambda: seed_check.check(conn))
+    findings += _guarded(conn, findings, DUPLICATES, lambda: duplicates.check_targets(conn, targets))
+    findings += _guarded(conn, findings, "advisor_lints", lambda: lints.check(conn, TREE))
+    findings += _guarded(conn, findings, "seed_verification", lambda: seed_check.check(conn))
     if with_drift:
-        _guarded(conn, findings, "drift", lambda: drift.check(conn, url, declared, root))
+        findings += _guarded(conn, findings, "drift", lambda: drift.check(conn, url, declared, root))
     return findings
 
 
 def _generic_checks(conn: psycopg.Connection) -> list[Finding]:
-    """Nothing here knows coachdb's tree: every rule is read off the live catalog."""
+    """Any database: nothing here knows coachdb's tree, every rule is read off the live catalog."""
     findings: list[Finding] = []
     schemas = lints.app_schemas(conn)
-    missing: list[arbiters.Upsert] = []
-    _guarded(
-        conn, findings, "on_conflict_without_arbiter", lambda: missing.extend(arbiters.missing(conn, schemas)) or []
-    )
+    missing = _guarded(conn, findings, "on_conflict_without_arbiter", lambda: arbiters.missing(conn, schemas))
     findings += [arbiters.finding(u) for u in missing]
     targets = {u.key(): u.function for u in missing if u.columns and not u.expression and not u.constraint}
-    _guarded(conn, findings, "duplicates_block_unique_constraint", lambda: duplicates.check_targets(conn, targets))
-    _guarded(conn, findings, "advisor_lints", lambda: lints.check(conn, GENERIC))
-    _guarded(
-        conn, findings, "seed_verification", lambda: seed_check.check_functions(conn, [u.function for u in missing])
-    )
+    findings += _guarded(conn, findings, DUPLICATES, lambda: duplicates.check_targets(conn, targets))
+    findings += _guarded(conn, findings, "advisor_lints", lambda: lints.check(conn, GENERIC))
+    functions = [u.function for u in missing]
+    findings += _guarded(conn, findings, "seed_verification", lambda: seed_check.check_functions(conn, functions))
     return findings
 
 
