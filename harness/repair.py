@@ -262,8 +262,10 @@ select coalesce(k.conname, x.relname)::text,
        pg_get_expr(i.indpred, i.indrelid), i.indnullsnotdistinct
 from pg_index i join pg_class x on x.oid = i.indexrelid
 left join pg_constraint k on k.conindid = i.indexrelid and k.conrelid = i.indrelid
-where i.indrelid = to_regclass(%s) and i.indisunique and i.indisvalid
+where i.indrelid = to_regclass(%s) and i.indisvalid
     and (i.indexprs is not null or i.indpred is not null or i.indkey::int2[] && %s::int2[])
+    and (i.indisunique or (k.contype = 'x' and not exists (
+        select from unnest(k.conexclop) o (opr) join pg_operator p on p.oid = o.opr where p.oprname <> '=')))
 """
 
 
@@ -280,8 +282,10 @@ def _child_key_collisions(
     conn: psycopg.Connection, key: UniqueKey, ranked: sql.Composable, child: str, fks: list[ForeignKey]
 ) -> list[Finding]:
     """The child's rows as they would be after re-pointing, grouped by each of the child's
-    unique keys that a re-pointed column (or an expression or predicate) touches: any group
-    of two or more holding a re-pointed row is a collision the merge must not cause."""
+    unique keys (and exclusion constraints made only of ``=``, which are unique keys too) that
+    a re-pointed column, an expression or a predicate touches: any group of two or more holding
+    a re-pointed row is a collision the merge must not cause. Other exclusion constraints are
+    checked by the merge itself, whose one transaction rolls back whole."""
     moved_columns = [c for fk in fks for c in fk.columns]
     columns = [
         r[0]

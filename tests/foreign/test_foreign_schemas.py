@@ -165,9 +165,9 @@ def test_a_child_unique_constraint_collision_lists_the_rows(make_foreign):
     assert code == 1 and foreign.counts() == counts and not foreign.has_schema("coachdb_meta")
 
 
-def test_a_child_exclusion_constraint_rolls_the_merge_back_and_is_named(make_foreign):
-    """coachr's goal_one_primary_per_member is an exclusion constraint: the merge itself finds
-    it, in its one transaction, which is rolled back whole."""
+def test_a_child_exclusion_constraint_is_checked_before_anything_changes(make_foreign):
+    """coachr's goal_one_primary_per_member is an exclusion constraint (member_uuid with =):
+    both copies of owner 1 have a primary goal, so the merge would break it."""
     foreign = make_foreign("coachr", "exclusion")
     with foreign.connect() as conn:
         conn.execute(
@@ -176,15 +176,44 @@ def test_a_child_exclusion_constraint_rolls_the_merge_back_and_is_named(make_for
         )
     counts = foreign.counts()
 
-    code, report = foreign.doctor_json("--fix")
+    code, report = foreign.doctor_json("--dry-run")
 
     refused = [f for f in report["findings"] if f["name"] == "repair_refused"]
     assert code == 1 and [f["object"] for f in refused] == ["app.goal.goal_one_primary_per_member"]
-    assert "rolled back" in refused[0]["detail"]
+    assert "'is_primary': True" in refused[0]["detail"]
+    code, _ = foreign.doctor_json("--fix")
+    assert code == 1 and foreign.counts() == counts and not foreign.has_schema("coachdb_meta")
+
+
+def test_a_merge_a_child_objects_to_is_rolled_back_whole_and_named(make_foreign):
+    """What no pre-check can see (here a trigger that forbids moving a check-in to another
+    member) stops the merge inside its one transaction: rolled back whole, reported, and the
+    rerun after the cause is gone completes."""
+    foreign = make_foreign("coachr", "trigger")
+    with foreign.connect() as conn:
+        conn.execute(
+            "create function app.checkin_stays() returns trigger language plpgsql as $$ begin"
+            " if new.member_uuid <> old.member_uuid then"
+            " raise exception 'a check-in never changes member' using errcode = 'P0001'; end if;"
+            " return new; end $$"
+        )
+        conn.execute(
+            "create trigger checkin_stays before update on app.checkin"
+            " for each row execute function app.checkin_stays()"
+        )
+    counts = foreign.counts()
+
+    code, report = foreign.doctor_json("--fix")
+
+    refused = [f for f in report["findings"] if f["name"] == "repair_refused"]
+    assert code == 1 and len(refused) == 1
+    assert "a check-in never changes member" in refused[0]["detail"] and "rolled back" in refused[0]["detail"]
     assert foreign.counts() == counts and not foreign.has_schema("coachdb_meta")
     with foreign.connect() as conn:
-        assert conn.execute("select count(*) from app.member").fetchone() == (counts["app.member"],)
         assert conn.execute("select to_regclass('app.member_owner_id_unique')").fetchone() == (None,)
+        conn.execute("drop trigger checkin_stays on app.checkin")
+    code, report = foreign.doctor_json("--fix")
+    assert not [f for f in report["findings"] if f["name"] in (BUG, DUPLICATES, "repair_refused")]
 
 
 def test_no_password_in_any_output(foreign):
