@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from harness.doctor import diagnose
@@ -73,6 +74,20 @@ MORE_CASES = {
         "create table app_private.phone_book (id int primary key, phone text references auth.users (phone))",
     ],
     "anon_table_privilege": ["grant select on public.plans to anon"],
+    "sensitive_columns_exposed": [
+        "create table public.api_keys (id int primary key, user_id uuid, api_key text)",
+        "grant select on public.api_keys to authenticated",
+    ],
+    "rls_policy_always_true": [
+        'create policy "anyone may rename" on public.plans for update to authenticated using (true) with check (true)'
+    ],
+    "authenticated_security_definer_function_executable": [
+        "create function public.as_owner() returns int language sql security definer set search_path = ''"
+        " as 'select 1'",
+        "revoke all on function public.as_owner() from public, anon",
+        "grant execute on function public.as_owner() to authenticated",
+    ],
+    "autovacuum_disabled": ["alter table public.messages set (autovacuum_enabled = false)"],
     "table_without_owner": [
         "create table public.lookup (id int primary key)",
         "alter table public.lookup enable row level security",
@@ -169,3 +184,12 @@ def test_every_lint_file_declares_its_rule_category_and_modes():
         assert f"'{lint.name}' as name" in lint.sql, lint.path.name
         assert lint.category in ("SECURITY", "PERFORMANCE"), lint.path.name
         assert lint.modes and lint.modes <= {"tree", "generic"}, lint.path.name
+
+
+def test_invalid_index_is_reported_after_a_failed_concurrent_build(db_url, admin):
+    admin.execute("create table app_private.tallies (id int primary key, label text)")
+    admin.execute("insert into app_private.tallies values (1, 'same'), (2, 'same')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        admin.execute("create unique index concurrently tallies_label_key on app_private.tallies (label)")
+    found = [f for f in diagnose(db_url, with_drift=False) if f.name == "invalid_index"]
+    assert [f.object for f in found] == ["app_private.tallies_label_key"]
