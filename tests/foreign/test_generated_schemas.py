@@ -38,7 +38,7 @@ class Schema:
 
 @st.composite
 def schemas(draw: st.DrawFn) -> Schema:
-    parents = draw(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 3)), min_size=1, max_size=8))
+    parents = draw(st.lists(st.tuples(st.integers(1, 3), st.integers(0, 3)), min_size=2, max_size=8))
     children = []
     for _ in range(draw(st.integers(0, 2))):
         rows = draw(st.lists(st.tuples(st.integers(0, len(parents) - 1), st.integers(1, 2), st.booleans()), max_size=8))
