@@ -5,6 +5,7 @@ not run (no connection, or a privilege it needs). No password ever reaches the o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ import psycopg
 
 from harness import SQL_ROOT, repair
 from harness.doctor.mode import detect, forced
-from harness.doctor.run import Report, describe, examine, mask, render_json, render_text
+from harness.doctor.run import Report, describe, examine, header, mask, render_json, render_text
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ def doctor(url: str, options: Options) -> Report:
 
 
 def main(url: str, options: Options, out: Callable[[str], None] = print) -> int:
+    """Print the report; with --json one document on stdout whatever happened, otherwise a
+    failure is also the CLI's usual one line on stderr, ``coachdb: error: ...``."""
     report = doctor(url, options)
-    out(render_json(report) if options.json else render_text(report))
+    if options.json:
+        out(render_json(report))
+    elif report.error:
+        out(header(report))
+        print(f"coachdb: error: {report.error}", file=sys.stderr)
+    else:
+        out(render_text(report))
     return report.exit_code
