@@ -230,6 +230,14 @@ def test_no_password_in_any_output(foreign):
             assert "Traceback" not in result.stdout + result.stderr, args
             assert result.stdout.splitlines()[0].startswith(("coachdb doctor: any database", "{")), result.stdout
             assert "doctor_reader@" in result.stdout
+        # a role that may only connect: a report, each check it cannot run skipped with its reason
+        code, report = reader.doctor_json()
+        assert code in (0, 1) and report["error"] is None and report["mode"] == "any database"
+        skipped = [f for f in report["findings"] if f["name"] == "check_skipped"]
+        assert skipped and all(f["level"] == "INFO" and " did not run: " in f["detail"] for f in skipped)
+        # --fix needs to write: the one case (with no connection) where doctor exits 2
+        code, report = reader.doctor_json("--fix")
+        assert code == 2 and "lacks a privilege" in report["error"]
     finally:
         with foreign.connect() as conn:
             conn.execute("drop owned by doctor_reader")
