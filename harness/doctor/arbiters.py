@@ -45,6 +45,22 @@ where i.indrelid = to_regclass(%s) and i.indisunique and i.indisvalid and 0 <> a
 """
 
 
+UNIQUE_INDEX_ELEMENTS = """
+select array(select pg_get_indexdef(i.indexrelid, k, true) from generate_series(1, i.indnkeyatts) k),
+       i.indpred is not null
+from pg_index i
+where i.indrelid = to_regclass(%s) and i.indisunique and i.indisvalid
+"""
+
+
+def _normal(element: str) -> str:
+    """An index element as text, compared loosely: no spaces, quotes or outer parentheses."""
+    text = element.replace(" ", "").replace('"', "").lower()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    return text
+
+
 @dataclass(frozen=True)
 class Upsert:
     """One ``INSERT ... ON CONFLICT`` with a target, where it is and what it needs."""
@@ -55,7 +71,8 @@ class Upsert:
     columns: tuple[str, ...] = ()  # ON CONFLICT (columns)
     constraint: str = ""  # ON CONFLICT ON CONSTRAINT name
     predicate: str = ""  # ON CONFLICT (columns) WHERE predicate: a partial arbiter
-    expression: bool = False  # the target has an expression, which doctor does not match
+    expression: bool = False  # the target has an expression, e.g. ON CONFLICT (lower(email))
+    elements: tuple[str, ...] = ()  # every target element as text, columns and expressions alike
 
     @property
     def where(self) -> str:
@@ -165,6 +182,7 @@ def upserts(conn: psycopg.Connection, schemas: tuple[str, ...] = APP_SCHEMAS) ->
                         constraint=clause.infer.conname or "",
                         predicate=RawStream()(clause.infer.whereClause) if clause.infer.whereClause else "",
                         expression=any(not e.name for e in elems),
+                        elements=tuple(e.name or RawStream()(e.expr) for e in elems),
                     )
                 )
     return found
@@ -181,7 +199,11 @@ def has_arbiter(conn: psycopg.Connection, upsert: Upsert) -> bool:
             ).fetchone()
         )
     if upsert.expression:
-        return True  # an expression target is not matched here (reported nowhere rather than wrongly)
+        wanted = {_normal(e) for e in upsert.elements}
+        for elements, partial in conn.execute(UNIQUE_INDEX_ELEMENTS, [upsert.table]).fetchall():
+            if {_normal(e) for e in elements} == wanted and (not partial or upsert.predicate):
+                return True
+        return False
     for index_columns, partial in conn.execute(UNIQUE_INDEXES, [upsert.table]).fetchall():
         if set(index_columns) == set(upsert.columns) and (not partial or upsert.predicate):
             return True
@@ -203,6 +225,17 @@ def finding(upsert: Upsert, declared: list[UniqueKey] | None = None) -> Finding:
             f"no such constraint on the live table; every call fails with 42P10",
             f"restore constraint {upsert.constraint} on {upsert.table} (its columns are not in the function, "
             "so doctor --fix cannot derive it)",
+        )
+    if upsert.expression:
+        target = ", ".join(upsert.elements)
+        return Finding(
+            "on_conflict_without_arbiter",
+            "ERROR",
+            upsert.where,
+            f"insert into {upsert.table} on conflict ({target}) has no arbiter: no unique index on "
+            f"{upsert.table} ({target}); every call fails with 42P10",
+            f"create unique index concurrently ... on {upsert.table} ({target}) after merging its duplicates "
+            "(doctor --fix derives only column keys)",
         )
     cols = ", ".join(upsert.columns)
     wanted = [k.name for k in declared or () if k.table == upsert.table and set(k.columns) == set(upsert.columns)]

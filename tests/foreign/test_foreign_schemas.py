@@ -242,3 +242,25 @@ def test_no_password_in_any_output(foreign):
         with foreign.connect() as conn:
             conn.execute("drop owned by doctor_reader")
             conn.execute("drop role doctor_reader")
+
+
+def test_an_expression_target_is_checked_against_expression_indexes(make_foreign):
+    """ON CONFLICT (lower(email)) needs a unique index on lower(email): reported while it is
+    missing (and not "repaired": doctor derives only column keys), silent once it is there."""
+    foreign = make_foreign("coachr", "expression")
+    with foreign.connect() as conn:
+        conn.execute(
+            "create function app.invite(p_owner uuid, p_email text) returns void language sql set search_path = app"
+            " as $$ insert into member (owner_id, email) values (p_owner, p_email)"
+            " on conflict (lower(email)) do nothing $$"
+        )
+    _, report = foreign.doctor_json("--dry-run")
+    assert "member_lower" not in " ".join(report["repairs"]["statements"])
+    _, report = foreign.doctor_json()
+    invite = [f for f in report["findings"] if f["name"] == BUG and f["object"].startswith("app.invite(")]
+    assert len(invite) == 1 and "lower(email)" in invite[0]["detail"]
+    with foreign.connect() as conn:
+        conn.execute("update app.member set email = member_uuid || email")  # no two alike any more
+        conn.execute("create unique index member_email_lower_key on app.member (lower(email))")
+    _, report = foreign.doctor_json()
+    assert not [f for f in report["findings"] if f["name"] == BUG and f["object"].startswith("app.invite(")]
