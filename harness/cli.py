@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 
 from harness import ROOT, bench
-from harness.doctor import diagnose, render_json, render_text
+from harness.doctor import command as doctor_command
 from harness.errors import HarnessError, ProviderError, ProviderUnavailable
 from harness.generate import Scale, generate
 from harness.lint import run as run_lint
@@ -172,20 +172,11 @@ def default_url() -> str:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    url = args.url or default_url()
-    try:
-        psycopg.connect(url, connect_timeout=5).close()
-    except psycopg.OperationalError as exc:
-        raise HarnessError(f"cannot reach {url} (start one with `coachdb up`, or pass --url): {exc}") from exc
-    if args.fix or args.dry_run:
-        count = run_repairs(url, dry_run=args.dry_run)
-        verb = "would restore" if args.dry_run else "restored"
-        print(f"-- {verb} {count} unique key(s)")
-        if args.dry_run:
-            return 0
-    findings = diagnose(url, with_drift=not args.no_drift)
-    print(render_json(findings) if args.json else render_text(findings))
-    return 1 if any(f.level == "ERROR" for f in findings) else 0
+    """One report on stdout (one JSON document with --json), also when doctor cannot run."""
+    options = doctor_command.Options(
+        fix=args.fix, dry_run=args.dry_run, json=args.json, mode=args.mode, with_drift=not args.no_drift
+    )
+    return doctor_command.main(args.url or default_url(), options)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -471,15 +462,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = command(
         "doctor",
-        "diagnose a live database against the SQL tree; --fix repairs it",
-        "Diagnose a live database: drift from the SQL tree, ON CONFLICT targets without a unique "
-        "key, duplicates blocking one, RLS and privilege gaps. --fix repairs missing unique keys.",
+        "diagnose a live database (coachdb's or any other); --fix repairs it",
+        "Diagnose a live database. On a coachdb database (its ledger is there): drift from the SQL "
+        "tree too. On any database: ON CONFLICT targets without a unique key in every function, the "
+        "duplicates blocking them, and the advisor lints. --fix restores the missing unique keys "
+        "without losing a row; --dry-run changes nothing.",
     )
     doctor.add_argument("--url", help=f"database URL (default: ${URL_ENV}, else the `coachdb up` server)")
-    doctor.add_argument("--json", action="store_true", help="findings as JSON")
+    doctor.add_argument("--json", action="store_true", help="the report as one JSON document (also on failure)")
     doctor.add_argument("--fix", action="store_true", help="restore missing unique keys, merging duplicates")
     doctor.add_argument("--dry-run", action="store_true", help="print the repair SQL, change nothing")
     doctor.add_argument("--no-drift", action="store_true", help="skip the comparison with a reference build")
+    doctor.add_argument(
+        "--mode",
+        choices=["tree", "generic"],
+        help="tree: compare with coachdb's SQL tree; generic: any database's checks only (default: detected)",
+    )
 
     command(
         "lint",

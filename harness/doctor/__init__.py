@@ -1,13 +1,15 @@
-"""``coachdb doctor``: diagnose a live database against the SQL tree.
+"""``coachdb doctor``: diagnose a live database, coachdb's own or any other.
 
 Each check is one module (or, for the advisor lints, one SQL file under ``lints/``) that
 returns findings of one shape, as Supabase's Splinter does: name, level, object, detail,
-remediation. ``diagnose`` runs them all; the CLI renders them grouped by level.
+remediation. ``mode.detect`` decides whether the database is coachdb's (compared with the
+SQL tree) or any database (generic checks only); ``examine`` runs the checks of the mode;
+``command`` is the CLI's doctor end to end.
 """
 
 from __future__ import annotations
 
 from harness.doctor.findings import LEVELS, Finding
-from harness.doctor.run import diagnose, render_json, render_text
+from harness.doctor.run import Report, diagnose, examine, render_json, render_text
 
-__all__ = ["LEVELS", "Finding", "diagnose", "render_json", "render_text"]
+__all__ = ["LEVELS", "Finding", "Report", "diagnose", "examine", "render_json", "render_text"]

@@ -1,6 +1,6 @@
 """missing_unique_constraint and duplicates_block_unique_constraint: a unique key the SQL
-tree declares that the live table lacks, and the duplicate rows that would stop it from
-being added back."""
+tree declares (or an ``ON CONFLICT`` target needs) that the live table lacks, and the
+duplicate rows that would stop it from being added."""
 
 from __future__ import annotations
 
@@ -31,7 +31,11 @@ def duplicate_groups(conn: psycopg.Connection, key: UniqueKey, sample: int = 3) 
     """(groups, rows in them, sample keys) of rows that share the key's columns."""
     schema, table = key.table.split(".", 1)
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in key.columns)
-    where = sql.SQL(" where " + key.predicate) if key.predicate else sql.SQL("")
+    # NULLs never collide under a unique key, so rows with a NULL in the key are not duplicates
+    conditions = [sql.SQL("{} is not null").format(sql.Identifier(c)) for c in key.columns]
+    if key.predicate:
+        conditions.append(sql.SQL("(" + key.predicate + ")"))
+    where = sql.SQL(" where ") + sql.SQL(" and ").join(conditions)
     query = sql.SQL(
         "select count(*), coalesce(sum(n), 0), (array_agg(k order by n desc))[1:{}] from ("
         " select jsonb_build_object({}) as k, count(*) as n from {}.{}{} group by {} having count(*) > 1) d"
@@ -47,11 +51,49 @@ def duplicate_groups(conn: psycopg.Connection, key: UniqueKey, sample: int = 3) 
     return groups, int(rows), keys or []
 
 
+def has_columns(conn: psycopg.Connection, key: UniqueKey) -> bool:
+    """Whether the live table exists with every column of the key (else the key is not this
+    check's business: drift reports a missing table or column)."""
+    found = conn.execute(
+        "select count(*) from pg_attribute where attrelid = to_regclass(%s) and attname = any(%s)"
+        " and attnum > 0 and not attisdropped",
+        [key.table, list(key.columns)],
+    ).fetchone()[0]
+    return found == len(set(key.columns))
+
+
+def blocking(conn: psycopg.Connection, key: UniqueKey, needed_by: str) -> list[Finding]:
+    """duplicates_block_unique_constraint for one key, if rows share it."""
+    groups, rows, sample = duplicate_groups(conn, key)
+    if not groups:
+        return []
+    return [
+        Finding(
+            "duplicates_block_unique_constraint",
+            "ERROR",
+            f"{key.table}.{key.name}",
+            f"{groups} key(s) are shared by {rows} rows, so {key.name} ({', '.join(key.columns)}){needed_by} "
+            f"cannot be added as it is; e.g. {', '.join(str(s) for s in sample)}",
+            "coachdb doctor --fix keeps the most recently updated row of each key, re-points child "
+            "rows to it and keeps every merged row in coachdb_meta.merged_rows",
+        )
+    ]
+
+
+def check_targets(conn: psycopg.Connection, keys: dict[UniqueKey, str]) -> list[Finding]:
+    """The duplicates in the way of each key an ON CONFLICT target needs (key -> function)."""
+    findings = []
+    for key, function in keys.items():
+        if has_columns(conn, key) and not is_present(conn, key):
+            findings += blocking(conn, key, f", which {function} needs,")
+    return findings
+
+
 def check(conn: psycopg.Connection, declared: list[UniqueKey]) -> list[Finding]:
     findings = []
     for key in declared:
-        if conn.execute("select to_regclass(%s)", [key.table]).fetchone()[0] is None:
-            continue  # a missing table is drift's to report
+        if not has_columns(conn, key):
+            continue  # a missing table or column is drift's to report
         if is_present(conn, key):
             continue
         findings.append(
@@ -64,17 +106,5 @@ def check(conn: psycopg.Connection, declared: list[UniqueKey]) -> list[Finding]:
                 "coachdb doctor --fix (or coachdb apply) merges duplicates and adds it back concurrently",
             )
         )
-        groups, rows, sample = duplicate_groups(conn, key)
-        if groups:
-            findings.append(
-                Finding(
-                    "duplicates_block_unique_constraint",
-                    "ERROR",
-                    f"{key.table}.{key.name}",
-                    f"{groups} key(s) are shared by {rows} rows, so {key.name} cannot be added as it is; "
-                    f"e.g. {', '.join(str(s) for s in sample)}",
-                    "coachdb doctor --fix keeps the most recently updated row of each key, re-points child "
-                    "rows to it and keeps every merged row in coachdb_meta.merged_rows",
-                )
-            )
+        findings += blocking(conn, key, "")
     return findings

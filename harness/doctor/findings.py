@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass
 #: Most severe first. ERROR makes ``coachdb doctor`` exit non-zero.
 LEVELS = ("ERROR", "WARN", "INFO")
 
+#: The rule a check reports under when it could not run; doctor never crashes instead.
+SKIPPED = "check_skipped"
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -18,3 +21,14 @@ class Finding:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+def skipped(check: str, reason: str) -> Finding:
+    """A check that did not run, and why: reported at INFO so the rest of the report stands."""
+    return Finding(
+        SKIPPED,
+        "INFO",
+        check,
+        f"{check} did not run: {reason}",
+        "grant the connecting role what the reason names, or run doctor as the database owner",
+    )

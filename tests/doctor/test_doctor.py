@@ -68,12 +68,15 @@ def test_doctor_finds_the_missing_arbiter_and_the_duplicates(seed_broken):
 def test_doctor_cli_exits_nonzero_and_names_function_and_constraint(seed_broken):
     result = subprocess.run([*COACHDB, "doctor", "--url", seed_broken], capture_output=True, text=True, check=False)
     assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines()[0].startswith("coachdb doctor: coachdb database (")
     assert "finalize_onboarding" in result.stdout and "profiles_auth_user_id_unique" in result.stdout
     as_json = subprocess.run(
         [*COACHDB, "doctor", "--url", seed_broken, "--json", "--no-drift"], capture_output=True, text=True, check=False
     )
     parsed = json.loads(as_json.stdout)
-    assert {"name", "level", "object", "detail", "remediation"} == set(parsed[0])
+    assert as_json.returncode == parsed["exit_code"] == 1
+    assert parsed["mode"] == "coachdb database"
+    assert {"name", "level", "object", "detail", "remediation"} == set(parsed["findings"][0])
 
 
 def test_dry_run_prints_the_exact_sql_and_changes_nothing(seed_broken, admin):
@@ -144,10 +147,27 @@ def test_shipped_schema_is_clean(db_url):
     assert diagnose(db_url) == []
 
 
+def test_a_coachdb_database_is_recognised_and_either_mode_can_be_forced(db_url):
+    from harness.doctor import examine
+
+    assert examine(db_url, with_drift=False).mode.title == "coachdb database"
+    generic = examine(db_url, mode="generic")
+    assert generic.mode.title == "any database" and generic.mode.reason == "chosen with --mode"
+    assert not {f.name for f in generic.findings} & {"seed_verification", "missing_unique_constraint"}
+    assert not [f for f in generic.findings if f.name.startswith("drift_")]
+
+
 def test_doctor_without_a_server_is_one_clear_line():
     from harness.providers.local import free_port
 
-    url = f"postgresql://postgres@127.0.0.1:{free_port()}/x"
+    url = f"postgresql://postgres:sekrit-pw@127.0.0.1:{free_port()}/x"
     result = subprocess.run([*COACHDB, "doctor", "--url", url], capture_output=True, text=True, check=False)
-    assert result.returncode == 2 and result.stderr.startswith("coachdb: error: cannot reach")
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 2
+    assert result.stdout.startswith("coachdb doctor: postgres@127.0.0.1:")
+    assert result.stderr.startswith("coachdb: error: cannot reach postgres@127.0.0.1:")
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "sekrit-pw" not in result.stdout + result.stderr
+    as_json = subprocess.run([*COACHDB, "doctor", "--url", url, "--json"], capture_output=True, text=True, check=False)
+    parsed = json.loads(as_json.stdout)
+    assert as_json.returncode == 2 and parsed["exit_code"] == 2 and "cannot reach" in parsed["error"]
+    assert "sekrit-pw" not in as_json.stdout

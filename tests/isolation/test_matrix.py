@@ -13,7 +13,7 @@ import uuid
 import psycopg
 import pytest
 
-from harness.access import exposed_functions, exposed_tables, function_problems, table_problems
+from harness.access import access_rules, exposed_functions, exposed_tables, problems
 from tests.helpers import snapshot
 from tests.payloads import first_workout, onboard
 
@@ -64,8 +64,14 @@ def world(alice, bob, admin):
 
 
 def test_catalog_rules_hold_for_every_table_and_function(admin):
-    assert table_problems(admin) == []
-    assert function_problems(admin) == []
+    assert problems(admin) == []
+
+
+def test_the_matrix_reads_the_rules_doctor_reports():
+    """One definition per rule: the matrix enforces doctor's lint files tagged ``access``."""
+    names = {rule.name for rule in access_rules()}
+    assert {"rls_disabled_in_public", "anon_table_privilege", "function_executable_by_anon"} <= names
+    assert all(rule.path.parent.name == "lints" and rule.path.suffix == ".sql" for rule in access_rules())
 
 
 def test_every_table_and_rpc_is_in_the_matrix(admin):
@@ -198,22 +204,22 @@ def test_a_new_table_without_policies_fails_the_matrix(admin):
     admin.execute("create table public.notes (id bigint primary key, user_id uuid, body text)")
     admin.execute("grant all on public.notes to anon, authenticated")  # Supabase's default privileges
 
-    problems = {(p.rule, p.object) for p in table_problems(admin)}
+    found = {(p.name, p.object) for p in problems(admin)}
 
-    assert ("rls_disabled_in_public", "public.notes") in problems
-    assert ("anon_table_privilege", "public.notes") in problems
+    assert ("rls_disabled_in_public", "public.notes") in found
+    assert ("anon_table_privilege", "public.notes") in found
     assert "public.notes" not in DIRECT_WRITES  # and the matrix's coverage check fails too
 
     admin.execute("alter table public.notes enable row level security")
     admin.execute("create policy p on public.notes for select to authenticated using (auth.uid() = user_id)")
-    problems = {(p.rule, p.object) for p in table_problems(admin)}
-    assert ("auth_rls_initplan", "public.notes") in problems
-    assert ("grant_without_policy", "public.notes") in problems
+    found = {(p.name, p.object) for p in problems(admin)}
+    assert ("auth_rls_initplan", "public.notes: p") in found
+    assert ("grant_without_policy", "public.notes") in found
 
 
 def test_a_new_function_without_revokes_fails_the_matrix(admin):
     admin.execute("create function public.leak() returns int language sql as 'select 1'")
-    problems = {(p.rule, p.object) for p in function_problems(admin)}
-    assert ("function_search_path_mutable", "public.leak()") in problems
-    assert ("function_executable_by_anon", "public.leak()") in problems
+    found = {(p.name, p.object) for p in problems(admin)}
+    assert ("function_search_path_mutable", "public.leak()") in found
+    assert ("function_executable_by_anon", "public.leak()") in found
     assert "public.leak()" not in RPCS

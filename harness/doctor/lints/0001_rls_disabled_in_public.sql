@@ -1,5 +1,8 @@
 -- rls_disabled_in_public: a table in an exposed schema without row level security; with
 -- Supabase's default grants every row is readable and writable through the API.
+-- category: SECURITY
+-- tags: access
+-- modes: tree, generic
 select
     'rls_disabled_in_public' as name,
     'ERROR' as level,

@@ -1,5 +1,8 @@
 -- rls_enabled_no_policy: row level security is on but no policy exists, so nobody but the
 -- owner and bypassrls roles sees any row: almost always a forgotten policy.
+-- category: SECURITY
+-- tags: access
+-- modes: tree, generic
 select
     'rls_enabled_no_policy' as name,
     'INFO' as level,

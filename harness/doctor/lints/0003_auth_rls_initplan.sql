@@ -1,5 +1,8 @@
 -- auth_rls_initplan: a policy that calls auth.uid() (or auth.jwt(), auth.role()) bare is
 -- evaluated once per row; wrapped as (select auth.uid()) it is evaluated once per statement.
+-- category: PERFORMANCE
+-- tags: access
+-- modes: tree, generic
 select
     'auth_rls_initplan' as name,
     'WARN' as level,

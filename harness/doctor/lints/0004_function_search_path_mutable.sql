@@ -1,5 +1,8 @@
 -- function_search_path_mutable: a function without a pinned search_path resolves names
 -- through the caller's search_path, which a caller can point at objects of its own.
+-- category: SECURITY
+-- tags: access
+-- modes: tree, generic
 select
     'function_search_path_mutable' as name,
     'WARN' as level,

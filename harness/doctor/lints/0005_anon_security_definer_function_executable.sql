@@ -1,5 +1,8 @@
 -- anon_security_definer_function_executable: a security definer function that signed-out
 -- clients may call runs with its owner's rights on their behalf.
+-- category: SECURITY
+-- tags: access
+-- modes: tree, generic
 select
     'anon_security_definer_function_executable' as name,
     'ERROR' as level,
@@ -8,7 +11,8 @@ select
     'revoke execute on function ... from public, anon' as remediation
 from pg_catalog.pg_proc as p
 inner join pg_catalog.pg_namespace as n on p.pronamespace = n.oid
+inner join pg_catalog.pg_roles as r on r.rolname = 'anon'
 where
     n.nspname = any(string_to_array(current_setting('coachdb.app_schemas'), ',')) and p.prosecdef
-    and pg_catalog.has_function_privilege('anon', p.oid, 'execute')
-    and pg_catalog.has_schema_privilege('anon', n.oid, 'usage')
+    and pg_catalog.has_function_privilege(r.oid, p.oid, 'execute')
+    and pg_catalog.has_schema_privilege(r.oid, n.oid, 'usage')

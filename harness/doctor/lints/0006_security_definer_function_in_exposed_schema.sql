@@ -1,6 +1,9 @@
 -- security_definer_function_in_exposed_schema: the API exposes the function directly, so
 -- it must check the caller itself; keep definer bodies in a private schema behind an
 -- invoker wrapper.
+-- category: SECURITY
+-- tags: access
+-- modes: tree, generic
 select
     'security_definer_function_in_exposed_schema' as name,
     'WARN' as level,

@@ -1,5 +1,8 @@
 -- auth_users_exposed: auth.users (emails, metadata) reachable by API roles, directly or
 -- through a view in an exposed schema.
+-- category: SECURITY
+-- tags: access
+-- modes: tree, generic
 select
     'auth_users_exposed' as name,
     'ERROR' as level,
@@ -12,7 +15,7 @@ where
     and to_regclass('auth.users') is not null
     and pg_catalog.has_table_privilege(r.rolname, 'auth.users', 'select')
 union all
-select
+select distinct
     'auth_users_exposed' as name,
     'ERROR' as level,
     format('%I.%I', n.nspname, c.relname) as object,
@@ -21,12 +24,10 @@ select
         as remediation
 from pg_catalog.pg_class as c
 inner join pg_catalog.pg_namespace as n on c.relnamespace = n.oid
-inner join pg_catalog.pg_depend as d on d.refobjid = 'auth.users'::regclass
-inner join pg_catalog.pg_rewrite as rw on d.objid = rw.oid and c.oid = rw.ev_class
+inner join pg_catalog.pg_rewrite as rw on c.oid = rw.ev_class
+inner join pg_catalog.pg_depend as d on rw.oid = d.objid
+inner join pg_catalog.pg_roles as r on r.rolname in ('anon', 'authenticated')
 where
-    to_regclass('auth.users') is not null
+    d.refobjid = to_regclass('auth.users')
     and n.nspname = any(string_to_array(current_setting('coachdb.exposed_schemas'), ',')) and c.relkind in ('v', 'm')
-    and (
-        pg_catalog.has_table_privilege('anon', c.oid, 'select')
-        or pg_catalog.has_table_privilege('authenticated', c.oid, 'select')
-    )
+    and pg_catalog.has_table_privilege(r.oid, c.oid, 'select')

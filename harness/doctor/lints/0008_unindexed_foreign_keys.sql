@@ -1,5 +1,7 @@
 -- unindexed_foreign_keys: a foreign key whose columns lead no index; deletes and updates of
 -- the parent scan the child table, and owner-scoped joins cannot use an index.
+-- category: PERFORMANCE
+-- modes: tree, generic
 select
     'unindexed_foreign_keys' as name,
     'INFO' as level,

@@ -1,5 +1,7 @@
 -- multiple_permissive_policies: two permissive policies for one role and action are OR-ed
 -- and both evaluated for every row; one policy with both conditions is cheaper and clearer.
+-- category: PERFORMANCE
+-- modes: tree, generic
 select
     'multiple_permissive_policies' as name,
     'WARN' as level,
