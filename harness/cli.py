@@ -174,7 +174,12 @@ def default_url() -> str:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One report on stdout (one JSON document with --json), also when doctor cannot run."""
     options = doctor_command.Options(
-        fix=args.fix, dry_run=args.dry_run, json=args.json, mode=args.mode, with_drift=not args.no_drift
+        fix=args.fix,
+        dry_run=args.dry_run,
+        json=args.json,
+        mode=args.mode,
+        with_drift=not args.no_drift,
+        connection_hint=_connection_hint(args),
     )
     return doctor_command.main(args.url or default_url(), options)
 
@@ -551,19 +556,23 @@ def _report_error(message: str, as_json: bool, code: int) -> int:
     return code
 
 
+def _connection_hint(args: argparse.Namespace) -> str:
+    """What to check when a connection fails, matching where the URL came from."""
+    if getattr(args, "url", None):
+        return "check the URL given with --url"
+    if os.environ.get(URL_ENV):
+        return f"check ${URL_ENV}"
+    if args.command == "doctor":
+        return "start one with `coachdb up`, or pass --url"
+    return f"pass --url or set ${URL_ENV}"
+
+
 def _database_error(exc: psycopg.Error, args: argparse.Namespace) -> str:
     """A database error as one line, with a hint that matches where the URL came from."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if not isinstance(exc, psycopg.OperationalError | psycopg.ProgrammingError) or exc.sqlstate:
         return text
-    if getattr(args, "url", None):
-        hint = "check the URL given with --url"
-    elif os.environ.get(URL_ENV):
-        hint = f"check ${URL_ENV}"
-    elif args.command == "doctor":
-        hint = "start one with `coachdb up`, or pass --url"
-    else:
-        hint = f"pass --url or set ${URL_ENV}"
+    hint = _connection_hint(args)
     return f"cannot connect to the database: {text} ({hint})"
 
 

@@ -25,6 +25,7 @@ class Options:
     mode: str | None = None  # None: detect; "tree" or "generic": forced
     with_drift: bool = True
     root: Path = SQL_ROOT
+    connection_hint: str = "start one with `coachdb up`, or pass --url"
 
 
 def doctor(url: str, options: Options) -> Report:
@@ -33,7 +34,7 @@ def doctor(url: str, options: Options) -> Report:
     try:
         psycopg.connect(url, connect_timeout=5).close()
     except psycopg.Error as exc:
-        report.error = mask(f"cannot reach {report.database} (start one with `coachdb up`, or pass --url): "
+        report.error = mask(f"cannot reach {report.database} ({options.connection_hint}): "
                             f"{str(exc).strip()}", url)  # fmt: skip
         return report
     try:

@@ -21,6 +21,7 @@ from harness.doctor import arbiters, drift, duplicates, lints, seed_check
 from harness.doctor.declared import declared_unique_keys
 from harness.doctor.findings import LEVELS, Finding, skipped
 from harness.doctor.mode import GENERIC, TREE, Mode, detect, forced
+from harness.urls import MASK, mask_secrets
 
 T = TypeVar("T")
 DUPLICATES = "duplicates_block_unique_constraint"
@@ -37,12 +38,14 @@ def describe(url: str) -> str:
 
 
 def mask(text: str, url: str) -> str:
-    """``text`` with the URL's password (if any) replaced by ***."""
+    """``text`` with the URL's password (if any) and every password a URL or conninfo in it
+    carries replaced by ***: the literal password first (it may appear unquoted in a server
+    message), then the shared masking rule (``harness.urls``)."""
     try:
         password = conninfo_to_dict(url).get("password")
     except psycopg.Error:
-        return text
-    return text.replace(str(password), "***") if password else text
+        password = None
+    return mask_secrets(text.replace(str(password), MASK) if password else text)
 
 
 @dataclass
