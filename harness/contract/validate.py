@@ -60,7 +60,9 @@ def jsonb_text(value: Any) -> str:
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
-def _max_jsonb_bytes(validator: Validator, limit: int, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+def _max_jsonb_bytes(
+    validator: Validator, limit: int, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
     if validator.is_type(instance, "object") or validator.is_type(instance, "array"):
         size = len(jsonb_text(instance).encode())
         if size > limit:
@@ -74,9 +76,7 @@ ContractValidator = extend(Draft202012Validator, {"x-maxJsonbBytes": _max_jsonb_
 def registry() -> Registry:
     """Every contract file, by its ``$id``: ``$ref``s between them resolve here, never online."""
     files = [contract.COMMON, *contract.rpc_names()]
-    return Registry().with_resources(
-        (contract.load(n)["$id"], Resource.from_contents(contract.load(n))) for n in files
-    )
+    return Registry().with_resources((contract.load(n)["$id"], Resource.from_contents(contract.load(n))) for n in files)
 
 
 def format_checker(timezones: Collection[str] | None = None) -> FormatChecker:

@@ -23,7 +23,7 @@ VALUE_RULES = {
 
 @dataclass(frozen=True)
 class Prim:
-    name: str  # string, number, boolean, null
+    name: str  # string, integer, number, boolean, null
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,8 @@ def shape_of(schema: dict[str, Any], document: str, name: str, enums: set[str]) 
     if "enum" in schema:
         return Literals(tuple(schema["enum"]))
     kind = schema.get("type")
-    if kind in ("string", "boolean", "null"):
+    if kind in ("string", "boolean", "null", "integer", "number"):
         return Prim(kind)
-    if kind in ("integer", "number"):
-        return Prim("number")
     if kind == "array":
         return Array(shape_of(schema["items"], document, name + "Item", enums))
     if kind == "object":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 
 from harness import contract
+from harness.errors import HarnessError
 from harness.typegen.catalog import SCHEMA, Catalog, Column, Table
 from harness.typegen.shapes import (
     Array,
@@ -78,7 +79,7 @@ def pg_type(column: Column, enums: dict[str, list[str]]) -> str:
 def shape_type(shape: Shape, indent: int) -> str:
     """A contract shape as a TypeScript type expression."""
     if isinstance(shape, Prim):
-        return shape.name
+        return "number" if shape.name == "integer" else shape.name
     if isinstance(shape, Literals):
         return " | ".join(json.dumps(v) for v in shape.values)
     if isinstance(shape, EnumRef):
@@ -172,7 +173,7 @@ def check_functions(catalog: Catalog) -> None:
     """Every function the schema exposes has a contract, and every contract a function."""
     exposed, described = set(catalog.functions), set(contract.rpc_names())
     if exposed != described:
-        raise ValueError(
+        raise HarnessError(
             f"functions and contracts differ: without a contract {sorted(exposed - described)},"
             f" a contract without a function {sorted(described - exposed)}"
         )
@@ -184,9 +185,7 @@ def render(catalog: Catalog) -> str:
     enums = catalog.enums
     tables = [line for t in sorted(catalog.tables, key=lambda t: _sort_key(t.name)) for line in _table(t, enums, 3)]
     functions = [line for name in sorted(catalog.functions, key=_sort_key) for line in _function(name, set(enums), 3)]
-    enum_lines = [
-        f"      {_key(n)}: " + " | ".join(_q(v) for v in labels) for n, labels in sorted(enums.items())
-    ]
+    enum_lines = [f"      {_key(n)}: " + " | ".join(_q(v) for v in labels) for n, labels in sorted(enums.items())]
     constants = [f"      {_key(n)}: [{', '.join(_q(v) for v in labels)}]," for n, labels in sorted(enums.items())]
     lines = [
         HEADER,
