@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
 
 from harness.access import exposed_tables
+from harness.context import Client
+from harness.contract.validate import check_response
 
 
 def error_of(call: Callable[[], object]) -> psycopg.Error:
@@ -25,3 +28,12 @@ def snapshot(admin: psycopg.Connection) -> list[tuple]:
         ).fetchone()
         for t in exposed_tables(admin)
     ]
+
+
+class ContractClient(Client):
+    """A client whose every RPC answer must conform to the RPC's contract
+    (``harness/contract/<rpc>.json``, ``$defs/returns``): the suites that use the ``client``
+    fixture check the SQL against the contract on every call they make, without saying so."""
+
+    def rpc(self, function: str, **args: Any) -> Any:
+        return check_response(function, super().rpc(function, **args))

@@ -14,7 +14,7 @@ Two rules of the SQL need more than standard JSON Schema, and each has one defin
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -94,15 +94,51 @@ def _validator(rpc: str, part: str, timezones: Collection[str] | None) -> Valida
     return ContractValidator(schema, registry=registry(), format_checker=format_checker(timezones))
 
 
+def iter_args_errors(
+    rpc: str, args: Mapping[str, Any], timezones: Collection[str] | None = None
+) -> Iterator[ValidationError]:
+    """The contract's findings on a JSON body for ``rpc``, as ``jsonschema`` errors."""
+    return _validator(rpc, "args", timezones).iter_errors(dict(args))
+
+
 def args_errors(rpc: str, args: Mapping[str, Any], timezones: Collection[str] | None = None) -> list[str]:
     """What the contract finds wrong with a JSON body for ``rpc`` (empty: accepted)."""
-    validator = _validator(rpc, "args", timezones)
-    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(dict(args))]
+    return [f"{e.json_path}: {e.message[:200]}" for e in iter_args_errors(rpc, args, timezones)]
+
+
+def flagged_fields(errors: Iterable[ValidationError]) -> set[str]:
+    """The fields the errors point at, written as the SQL names them in its 22023 errors
+    (``profile.goal``, ``plan.workouts[0].kind``): the value's own path, the missing key of a
+    ``required``, the extra key of a closed object, and the same inside ``anyOf`` branches."""
+    fields: set[str] = set()
+    for error in errors:
+        path = field_name(error.absolute_path)
+        fields.add(path)
+        instance = error.instance if isinstance(error.instance, Mapping) else {}
+        if error.validator == "required":
+            fields.update(_join(path, k) for k in error.validator_value if k not in instance)
+        elif error.validator == "additionalProperties":
+            known = error.schema.get("properties", {})
+            fields.update(_join(path, k) for k in instance if k not in known)
+        fields |= flagged_fields(error.context or [])
+    return fields
+
+
+def field_name(path: Iterable[str | int]) -> str:
+    """A JSON path as the SQL's error messages write it: ``plan.workouts[0].kind``."""
+    name = ""
+    for part in path:
+        name = f"{name}[{part}]" if isinstance(part, int) else _join(name, part)
+    return name
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
 def response_errors(rpc: str, response: Any) -> list[str]:
     """What the contract finds wrong with an answer of ``rpc`` (empty: it conforms)."""
-    return [f"{e.json_path}: {e.message}" for e in _validator(rpc, "returns", None).iter_errors(response)]
+    return [f"{e.json_path}: {e.message[:200]}" for e in _validator(rpc, "returns", None).iter_errors(response)]
 
 
 class ContractViolation(AssertionError):
