@@ -150,3 +150,27 @@ def test_a_text_argument_sent_as_another_json_type_arrives_as_its_text(alice):
     rows = alice.execute("select title from public.conversations where id = %s", [conversation])
     assert rows == [("12345",)]
     assert isinstance(error_of(lambda: alice.rpc("start_conversation", title="   ")), psycopg.Error)
+
+
+WHITESPACE = [" ", "\t", "\n", "\r", "\f", "\v", "\u00a0", "\u2003", "\u3000", "\ufeff"]
+
+
+@pytest.mark.parametrize("char", WHITESPACE, ids=[f"U+{ord(c):04X}" for c in WHITESPACE])
+def test_blank_text_means_the_same_to_schema_and_sql(alice, char):
+    """Which characters make a text "blank" (and are trimmed) is one rule: when the SQL's
+    definition changes, the contract's patterns must follow, and this says which character
+    differs."""
+    blank = char * 3
+    for rpc, body in (
+        ("start_conversation", {"title": blank}),
+        ("start_conversation", {"title": f"{blank}x{blank}"}),
+        ("finalize_onboarding", {"idempotency_key": "k", "profile": profile(display_name=blank)}),
+    ):
+        schema_accepts = args_errors(rpc, body) == []
+        try:
+            alice.rpc(rpc, **body)
+            sql_accepts = True
+        except psycopg.Error as exc:
+            assert exc.sqlstate == "22023", exc
+            sql_accepts = False
+        assert schema_accepts == sql_accepts, f"{rpc} {body!r}: schema {schema_accepts}, SQL {sql_accepts}"
