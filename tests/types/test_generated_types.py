@@ -11,6 +11,7 @@ import typing
 import pytest
 
 from harness import ROOT, typegen
+from harness.cli import main
 
 
 @pytest.mark.parametrize("language", sorted(typegen.OUTPUTS))
@@ -39,3 +40,14 @@ def check_python_types(module) -> None:
     assert module.FinalizeOnboardingArgs.__required_keys__ == {"idempotency_key", "profile"}
     assert typing.get_type_hints(module.ProfilesUpdate)["goal"] is typing.Never  # not granted
     assert module.ENUMS["fitness_goal"] == typing.get_args(module.FitnessGoal)
+
+
+@pytest.mark.parametrize("language", sorted(typegen.OUTPUTS))
+def test_cli_writes_the_types_and_check_tells_stale_from_fresh(db_url, tmp_path, capsys, language):
+    out = tmp_path / typegen.OUTPUTS[language].name
+    out.write_text("stale", encoding="utf-8")
+    assert main(["types", language, "--url", db_url, "--out", str(out), "--check"]) == 1
+    assert "is stale" in capsys.readouterr().err
+    assert main(["types", language, "--url", db_url, "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == (ROOT / typegen.OUTPUTS[language]).read_text(encoding="utf-8")
+    assert main(["types", language, "--url", db_url, "--out", str(out), "--check"]) == 0
