@@ -88,7 +88,8 @@ def format_checker(timezones: Collection[str] | None = None) -> FormatChecker:
     return checker
 
 
-def _validator(rpc: str, part: str, timezones: Collection[str] | None) -> Validator:
+@cache
+def _validator(rpc: str, part: str, timezones: frozenset[str] | None) -> Validator:
     root = contract.load(rpc)
     schema = {"$schema": root["$schema"], "$ref": f"{root['$id']}#/$defs/{part}"}
     return ContractValidator(schema, registry=registry(), format_checker=format_checker(timezones))
@@ -98,7 +99,8 @@ def iter_args_errors(
     rpc: str, args: Mapping[str, Any], timezones: Collection[str] | None = None
 ) -> Iterator[ValidationError]:
     """The contract's findings on a JSON body for ``rpc``, as ``jsonschema`` errors."""
-    return _validator(rpc, "args", timezones).iter_errors(dict(args))
+    known = frozenset(timezones) if timezones is not None else None
+    return _validator(rpc, "args", known).iter_errors(dict(args))
 
 
 def args_errors(rpc: str, args: Mapping[str, Any], timezones: Collection[str] | None = None) -> list[str]:
