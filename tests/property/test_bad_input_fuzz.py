@@ -20,7 +20,6 @@ those bodies are outside the schema agreement (counted as ``nul``).
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections import Counter
@@ -31,7 +30,7 @@ from hypothesis import given, settings
 
 from harness.context import argument_types
 from harness.contract.validate import flagged_fields, iter_args_errors
-from tests.helpers import snapshot
+from tests.helpers import as_received, snapshot
 from tests.payloads import first_workout, onboard
 from tests.strategies import NUL, rpc_arguments
 
@@ -53,15 +52,6 @@ def has_nul(value: object) -> bool:
     if isinstance(value, list):
         return any(has_nul(v) for v in value)
     return False
-
-
-def as_received(body: dict, types: dict[str, str]) -> dict:
-    """The body as the function sees it: a non-string value of a ``text`` argument becomes
-    its JSON text, exactly as PostgREST's ``json_to_record`` passes it on."""
-    return {
-        k: json.dumps(v) if types.get(k) == "text" and v is not None and not isinstance(v, str) else v
-        for k, v in body.items()
-    }
 
 
 @pytest.fixture
