@@ -56,7 +56,7 @@ def valid_plan() -> st.SearchStrategy[dict]:
             "name": st.text(alphabet="abcdefgh ", min_size=1, max_size=20).filter(lambda s: s.strip()),
             "starts_on": st.dates().filter(lambda d: 2000 <= d.year <= 2099).map(lambda d: d.isoformat()),
             "weeks": st.integers(1, 52),
-            "workouts": st.lists(valid_workout(), max_size=3),
+            "workouts": st.lists(valid_workout(), min_size=1, max_size=3),
         },
     )
 
@@ -125,8 +125,8 @@ def rpc_arguments(world: dict[str, list[str]]) -> st.SearchStrategy[tuple[str, d
                 "idempotency_key",
                 "profile",
                 idempotency_key=texts(),
-                profile=st.one_of(mutated(valid_profile()), json_values),
-                plan=st.one_of(mutated(valid_plan()), json_values),
+                profile=st.one_of(mutated(valid_profile()), valid_profile(), json_values),
+                plan=st.one_of(mutated(valid_plan()), valid_plan(), json_values),
             ),
         ),
         st.tuples(st.just("activate_plan"), body("plan_id", plan_id=uuids(plans))),
