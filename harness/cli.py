@@ -1,4 +1,4 @@
-"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``test``.
+"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``types``, ``test``.
 
 Every failure the harness expects (a bad option, a server that will not start, a SQL file
 that does not apply, a database that cannot be reached) ends as one line,
@@ -229,6 +229,35 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise HarnessError(f"generate needs a database with the schema: --url URL or {URL_ENV}")
     timings = generate(url, _scale(args, Scale()))
     print(", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    return 0
+
+
+# -- types --------------------------------------------------------------------------------------
+
+
+def cmd_types(args: argparse.Namespace) -> int:
+    """Write (or with --check, compare) the client types of one language."""
+    from harness import typegen
+
+    if args.url:
+        with psycopg.connect(args.url, connect_timeout=10) as conn:
+            text = typegen.render_from(conn, args.language)
+    else:
+        text = typegen.render_fresh(args.language, args.provider)
+    out = Path(args.out) if args.out else typegen.OUTPUTS[args.language]
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    if args.check:
+        current = out.read_text(encoding="utf-8") if out.exists() else None
+        if current != text:
+            print(f"{out} is stale: regenerate it with `coachdb types {args.language}`", file=sys.stderr)
+            return 1
+        print(f"{out} is up to date")
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
     return 0
 
 
@@ -519,6 +548,22 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
     scale_options(gen, quick=False)
 
+    types = command(
+        "types",
+        "generate the typed client contract: TypeScript for supabase-js, or Python TypedDicts",
+        "Generate the client types from a fresh build of the SQL tree (a throwaway server) and the RPC "
+        "contracts in harness/contract/: typescript -> types/database.types.ts, python -> types/database_types.py.",
+    )
+    types.add_argument("language", choices=["typescript", "python"])
+    types.add_argument(
+        "--out", help="file to write ('-' for stdout; default: types/database.types.ts or database_types.py)"
+    )
+    types.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is stale")
+    types.add_argument(
+        "--provider", choices=["embedded", "system"], default="embedded", help="server for the fresh build"
+    )
+    types.add_argument("--url", help="read this database's catalog instead of a fresh build (it must have the schema)")
+
     test = command(
         "test",
         "run the test suite; other arguments go to pytest",
@@ -600,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_bench(args)
         if args.command == "generate":
             return cmd_generate(args)
+        if args.command == "types":
+            return cmd_types(args)
         return cmd_test(args, rest)
     except HarnessError as exc:
         return _report_error(str(exc), as_json, 2)

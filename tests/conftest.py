@@ -18,6 +18,7 @@ from harness.errors import ProviderUnavailable
 from harness.pgtap import has_pgtap, run_file
 from harness.pooler import Pgbouncer
 from harness.providers import DEFAULT_PROVIDER, Provider, get_provider
+from tests.helpers import ContractClient
 
 SQL_TESTS = Path(__file__).parent / "sql"
 
@@ -168,13 +169,14 @@ def client_url(request: pytest.FixtureRequest, db_url: str) -> Iterator[str]:
 def client(client_url: str) -> Iterator[Callable[..., Client]]:
     """A client on its own connection, logged in as ``authenticator`` like PostgREST:
     ``client(user_id)``, ``client(role="anon")``. No server-side prepared statements, so
-    the same clients work behind a transaction-mode pooler."""
+    the same clients work behind a transaction-mode pooler. Every RPC answer is checked
+    against its contract (``ContractClient``)."""
     opened: list[psycopg.Connection] = []
 
     def _client(user_id: uuid.UUID | None = None, role: str = "authenticated", **kwargs: object) -> Client:
         conn = psycopg.connect(client_url, user="authenticator", autocommit=True, prepare_threshold=None)
         opened.append(conn)
-        return Client(conn, user_id=user_id, role=role, **kwargs)
+        return ContractClient(conn, user_id=user_id, role=role, **kwargs)
 
     yield _client
     for conn in opened:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
 
 from harness.access import exposed_tables
+from harness.context import Client
+from harness.contract.validate import ContractViolation, args_errors, check_response
 
 
 def error_of(call: Callable[[], object]) -> psycopg.Error:
@@ -25,3 +29,26 @@ def snapshot(admin: psycopg.Connection) -> list[tuple]:
         ).fetchone()
         for t in exposed_tables(admin)
     ]
+
+
+def as_received(body: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
+    """A JSON body as the function sees it: PostgREST's ``json_to_record`` passes any
+    non-string JSON value sent for a ``text`` argument on as its JSON text (``5`` -> ``'5'``)."""
+    return {
+        k: json.dumps(v) if types.get(k) == "text" and v is not None and not isinstance(v, str) else v
+        for k, v in body.items()
+    }
+
+
+class ContractClient(Client):
+    """A client held to the RPC contracts (``harness/contract/<rpc>.json``): every answer must
+    conform to ``$defs/returns``, and a body the RPC accepted must conform to ``$defs/args``
+    (as the function received it). The suites that use the ``client`` fixture check the SQL
+    against the contract on every call they make, without saying so."""
+
+    def rpc(self, function: str, **args: Any) -> Any:
+        answer = check_response(function, super().rpc(function, **args))
+        problems = args_errors(function, as_received(args, self._types[function]))
+        if problems:
+            raise ContractViolation(f"{function} accepted a body its contract rejects: {'; '.join(problems[:3])}")
+        return answer

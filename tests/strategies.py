@@ -3,6 +3,8 @@ fuzzer throws at every RPC."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from hypothesis import strategies as st
 
 GOALS = ["general_fitness", "weight_loss", "strength", "endurance", "race_prep"]
@@ -54,6 +56,21 @@ def valid_plan() -> st.SearchStrategy[dict]:
             "name": st.text(alphabet="abcdefgh ", min_size=1, max_size=20).filter(lambda s: s.strip()),
             "starts_on": st.dates().filter(lambda d: 2000 <= d.year <= 2099).map(lambda d: d.isoformat()),
             "weeks": st.integers(1, 52),
+            "workouts": st.lists(valid_workout(), min_size=1, max_size=3),
+        },
+    )
+
+
+def valid_workout() -> st.SearchStrategy[dict]:
+    """A well-formed workout; its date may still fall outside the plan (a cross-field rule)."""
+    return st.fixed_dictionaries(
+        {
+            "scheduled_on": st.dates(min_value=date(2029, 12, 1), max_value=date(2030, 3, 1)).map(date.isoformat),
+            "kind": st.sampled_from(["run", "strength", "mobility", "cross_training", "recovery"]),
+        },
+        optional={
+            "title": st.text(alphabet="abcdefgh ", min_size=1, max_size=20).filter(lambda s: s.strip()),
+            "targets": st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
         },
     )
 
@@ -108,8 +125,8 @@ def rpc_arguments(world: dict[str, list[str]]) -> st.SearchStrategy[tuple[str, d
                 "idempotency_key",
                 "profile",
                 idempotency_key=texts(),
-                profile=st.one_of(mutated(valid_profile()), json_values),
-                plan=st.one_of(mutated(valid_plan()), json_values),
+                profile=st.one_of(mutated(valid_profile()), valid_profile(), json_values),
+                plan=st.one_of(mutated(valid_plan()), valid_plan(), json_values),
             ),
         ),
         st.tuples(st.just("activate_plan"), body("plan_id", plan_id=uuids(plans))),

@@ -1,0 +1,11 @@
+// A misspelled required argument: idempotency_kee for idempotency_key.
+// The line marked `// wrong` must be refused by tsc --strict; nothing else may be.
+import { createClient } from "@supabase/supabase-js"
+import type { Database } from "../../../types/database.types"
+
+const supabase = createClient<Database>("https://example.supabase.co", "public-anon-key")
+
+export const call = supabase.rpc("finalize_onboarding", {
+  idempotency_kee: "k", // wrong
+  profile: { display_name: "Ada", goal: "strength", days_per_week: 3 },
+})
