@@ -84,7 +84,7 @@ def format_checker(timezones: Collection[str] | None = None) -> FormatChecker:
     checker = FormatChecker(["uuid", "date"])
     if timezones is not None:
         known = frozenset(timezones)
-        checker.checks("time-zone")(lambda value: not isinstance(value, str) or value.strip(" ") in known)
+        checker.checks("time-zone")(lambda value: not isinstance(value, str) or value.strip() in known)
     return checker
 
 
