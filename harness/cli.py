@@ -24,6 +24,7 @@ from harness.doctor import diagnose, render_json, render_text
 from harness.errors import HarnessError, ProviderUnavailable
 from harness.generate import Scale, generate
 from harness.lint import run as run_lint
+from harness.guard import LockPolicy
 from harness.loader import apply
 from harness.pooler import find_pgbouncer
 from harness.providers import PROVIDERS, get_provider
@@ -99,16 +100,34 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    """Print the plan, then (unless --dry-run) run it and say what was done. Exit 1 when drift
+    remains that apply does not repair by itself (schema drift: it needs a migration)."""
     url = args.url or os.environ.get(URL_ENV)
     if not url:
         raise HarnessError(f"apply needs a database: --url URL or {URL_ENV}")
-    report = apply(url, seed=args.seed)
+    if args.lock_timeout <= 0 or args.lock_retries < 0:
+        raise HarnessError("--lock-timeout must be above 0 seconds and --lock-retries 0 or more")
+    policy = LockPolicy(timeout=args.lock_timeout, retries=args.lock_retries)
+    report = apply(url, seed=args.seed, dry_run=args.dry_run, lock=policy)
+    print(report.plan.render())
+    if args.dry_run:
+        print("dry run: nothing was changed")
+        return 0
     for name in report.applied:
         print(f"applied   {name}")
+    for line in report.concurrent:
+        print(f"built     {line}")
+    for line in report.repaired:
+        print(f"repaired  {line}")
+    for statement in report.skipped:
+        print(f"skipped   {statement.splitlines()[0]} (it would change nothing)")
     print(report.summary())
     repaired = run_repairs(url, out=lambda line: print(f"repair    {line}"))
     if repaired:
         print(f"{repaired} missing unique key(s) restored (merged rows kept in coachdb_meta.merged_rows)")
+    if report.unresolved:
+        print(render_text(report.unresolved))
+        return 1
     return 0
 
 
@@ -236,9 +255,24 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--provider", choices=["embedded", "system"], default="embedded")
     up.add_argument("--reset", action="store_true", help="delete the data directory first")
 
-    ap = sub.add_parser("apply", help="load the SQL tree into an existing database, idempotently")
+    ap = sub.add_parser("apply", help="bring a live database to the SQL tree: plan, migrations, convergence")
     ap.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
     ap.add_argument("--seed", action="store_true", help="also load the demo data (never on production)")
+    ap.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    ap.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=LockPolicy.timeout,
+        metavar="SECONDS",
+        help="longest any request may wait behind one of apply's steps (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--lock-retries",
+        type=int,
+        default=LockPolicy.retries,
+        metavar="N",
+        help="retries of a step that could not get its locks, with backoff (default: %(default)s)",
+    )
 
     doctor = sub.add_parser("doctor", help="diagnose a live database against the SQL tree; --fix repairs it")
     doctor.add_argument("--url", help=f"database URL (default: ${URL_ENV}, else the `coachdb up` server)")
