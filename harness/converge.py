@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from harness.doctor.drift import REPEATABLE_KINDS, Difference
+from harness.doctor.drift import REPEATABLE_KINDS, Difference, Snapshot
+from harness.errors import LoaderError
 from harness.guard import LockPolicy, run_guarded
 from harness.locks import classify, strongest
 
@@ -123,12 +124,22 @@ def _statements(conn: psycopg.Connection, d: Difference) -> tuple[list[str], str
     raise ValueError(f"not a repeatable kind: {d.kind}")
 
 
-def plan(conn: psycopg.Connection, diffs: list[Difference]) -> list[Repair]:
+def _on_live_object(d: Difference, live: Snapshot) -> bool:
+    """False for a difference about a table or column the live database lacks (a grant or a
+    comment on a dropped column): that is schema drift, reported as such, not converged."""
+    scope = _scope(d)
+    if scope.startswith("table ") and scope[6:] not in live.values["table"]:
+        return False
+    what, _, obj = d.name.partition(" ")
+    return not (d.kind in ("grant", "comment") and what == "column" and obj not in live.values["column"])
+
+
+def plan(conn: psycopg.Connection, diffs: list[Difference], live: Snapshot) -> list[Repair]:
     """The repairs for every ERROR-level difference of a repeatable kind, one per scope:
     schemas first, then functions (policies and triggers call them), then tables."""
     repairs: dict[str, Repair] = {}
     for d in diffs:
-        if d.kind not in REPEATABLE_KINDS or d.level != "ERROR":
+        if d.kind not in REPEATABLE_KINDS or d.level != "ERROR" or not _on_live_object(d, live):
             continue
         statements, line = _statements(conn, d)
         repair = repairs.setdefault(_scope(d), Repair(_scope(d)))
@@ -147,7 +158,16 @@ def run(conn: psycopg.Connection, repairs: list[Repair], policy: LockPolicy) -> 
 
         def body(c: psycopg.Connection, statements: list[str] = repair.statements) -> None:
             for statement in statements:
-                c.execute(statement.encode())
+                try:
+                    c.execute(statement.encode())
+                except psycopg.errors.LockNotAvailable:
+                    raise
+                except psycopg.Error as exc:
+                    first = statement.strip().splitlines()[0]
+                    raise LoaderError(
+                        f"converge {repair.scope}: {exc.diag.message_primary or exc} [SQLSTATE {exc.sqlstate}] "
+                        f"in: {first}; nothing of this step was applied"
+                    ) from exc
 
         run_guarded(conn, f"converge {repair.scope}", repair.locks(), body, policy)
         done += repair.repairs

@@ -418,8 +418,9 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
 
 def _converge_plan(conn: psycopg.Connection, url: str, root: Path) -> list[converge.Repair]:
     reference = drift.reference_snapshot(conn, url, root)
-    diffs = drift.differences(reference, drift.snapshot(conn), declared_unique_keys(root))
-    return converge.plan(conn, diffs)
+    live = drift.snapshot(conn)
+    diffs = drift.differences(reference, live, declared_unique_keys(root))
+    return converge.plan(conn, diffs, live)
 
 
 def _record_file(conn: psycopg.Connection, name: str, checksum: str) -> None:

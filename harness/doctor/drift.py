@@ -260,6 +260,23 @@ def _about_the_tree(kind: str, name: str, reference: Snapshot) -> bool:
     return True
 
 
+def _on_a_live_object(kind: str, name: str, live: Snapshot) -> bool:
+    """False for a tree entry about a table or column the live database lacks (its grants,
+    comments, policies): the missing table or column is the finding, not its parts."""
+    if kind in ("rls", "policy", "trigger"):
+        table = name.partition(": ")[0] if kind == "policy" else name.rsplit(".", 1)[0] if kind == "trigger" else name
+        return table in live.values["table"]
+    if kind in ("grant", "comment"):
+        what, _, obj = name.partition(" ")
+        if what == "table":
+            return obj in live.values["table"]
+        if what == "column":
+            return obj in live.values["column"]
+    if kind in ("column", "constraint"):
+        return name.rsplit(".", 1)[0] in live.values["table"]
+    return True
+
+
 def differences(reference: Snapshot, live: Snapshot, declared: list[UniqueKey]) -> list[Difference]:
     """Every object that differs between the tree and the live database (the unique keys the
     tree declares are left out: ``missing_unique_constraint`` and the repair own them)."""
@@ -270,7 +287,7 @@ def differences(reference: Snapshot, live: Snapshot, declared: list[UniqueKey]) 
         ref, cur = reference.values[kind], live.values[kind]
         definitions = reference.definitions.get(kind, {})
         for name in sorted(ref.keys() - cur.keys()):
-            if name not in covered:
+            if name not in covered and _on_a_live_object(kind, name, live):
                 result.append(Difference(kind, name, "missing", None, ref[name], definitions.get(name)))
         for name in sorted(cur.keys() - ref.keys()):
             if _about_the_tree(kind, name, reference):
