@@ -56,3 +56,42 @@ def tagged_client(db_url: str) -> Iterator[Callable[..., Client]]:
     yield _client
     for conn in opened:
         conn.close()
+
+
+class Load:
+    """Signed-in requests in a loop on several connections, each timed: ``samples`` holds
+    (started, seconds, error) per request, measured with the monotonic clock around the
+    whole request (the transaction, its context and its statements) as the client sees it."""
+
+    def __init__(self, clients: list[tuple[Client, Callable[[Client], object]]]) -> None:
+        import threading
+
+        self.samples: list[tuple[float, float, str | None]] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=pair, daemon=True) for pair in clients]
+
+    def _run(self, client: Client, request: Callable[[Client], object]) -> None:
+        import time
+
+        while not self._stop.is_set():
+            started = time.monotonic()
+            error = None
+            try:
+                request(client)
+            except psycopg.Error as exc:
+                error = f"{exc.sqlstate}: {exc}"
+            self.samples.append((started, time.monotonic() - started, error))
+
+    def __enter__(self) -> Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def during(self, start: float, end: float) -> list[tuple[float, float, str | None]]:
+        """The requests that were in flight at some moment of [start, end]."""
+        return [s for s in self.samples if s[0] <= end and s[0] + s[1] >= start]
