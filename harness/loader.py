@@ -291,7 +291,8 @@ def apply(
         try:
             _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report)
         finally:
-            conn.execute("select pg_advisory_unlock(%s)", [APPLY_LOCK])
+            if not conn.broken:  # a killed backend has released it already
+                conn.execute("select pg_advisory_unlock(%s)", [APPLY_LOCK])
     return report
 
 
