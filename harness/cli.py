@@ -23,8 +23,8 @@ from harness import ROOT, bench
 from harness.doctor import diagnose, render_json, render_text
 from harness.errors import HarnessError, ProviderUnavailable
 from harness.generate import Scale, generate
-from harness.lint import run as run_lint
 from harness.guard import LockPolicy
+from harness.lint import run as run_lint
 from harness.loader import apply
 from harness.pooler import find_pgbouncer
 from harness.providers import PROVIDERS, get_provider

@@ -107,14 +107,18 @@ def _statements(conn: psycopg.Connection, d: Difference) -> tuple[list[str], str
     if d.kind == "trigger":
         table, _, trigger = d.name.rpartition(".")
         drop = f"drop trigger if exists {trigger} on {table}"
-        return ([drop] if d.change == "changed" else []) + [d.definition or ""], f"trigger {d.name}: {d.change}, restored"
+        return ([drop] if d.change == "changed" else []) + [
+            d.definition or ""
+        ], f"trigger {d.name}: {d.change}, restored"
     if d.kind == "grant":
         want, have = _tokens(d.tree), _tokens(d.live)
         revokes = [_grant_sql(conn, d.name, t, grant=False) for t in sorted(have - want)]
         # a privilege that only changed its grant option is revoked above, granted again here
         grants = [_grant_sql(conn, d.name, t, grant=True) for t in sorted(want - have)]
-        parts = [f"revoked {', '.join(sorted(have - want))}" if have - want else "",
-                 f"granted {', '.join(sorted(want - have))}" if want - have else ""]
+        parts = [
+            f"revoked {', '.join(sorted(have - want))}" if have - want else "",
+            f"granted {', '.join(sorted(want - have))}" if want - have else "",
+        ]
         return revokes + grants, f"privileges on {d.name}: {'; '.join(p for p in parts if p)}"
     if d.kind == "comment":
         if d.change == "extra":
@@ -156,7 +160,7 @@ def run(conn: psycopg.Connection, repairs: list[Repair], policy: LockPolicy) -> 
     done = []
     for repair in repairs:
 
-        def body(c: psycopg.Connection, statements: list[str] = repair.statements) -> None:
+        def body(c: psycopg.Connection, statements: list[str] = repair.statements, scope: str = repair.scope) -> None:
             for statement in statements:
                 try:
                     c.execute(statement.encode())
@@ -165,7 +169,7 @@ def run(conn: psycopg.Connection, repairs: list[Repair], policy: LockPolicy) -> 
                 except psycopg.Error as exc:
                     first = statement.strip().splitlines()[0]
                     raise LoaderError(
-                        f"converge {repair.scope}: {exc.diag.message_primary or exc} [SQLSTATE {exc.sqlstate}] "
+                        f"converge {scope}: {exc.diag.message_primary or exc} [SQLSTATE {exc.sqlstate}] "
                         f"in: {first}; nothing of this step was applied"
                     ) from exc
 

@@ -127,9 +127,7 @@ def tree_migrations(root: Path = SQL_ROOT) -> list[PendingMigration]:
             for m in read_migrations(directory)
         ]
     files = sql_files(root, stages=BASELINE_STAGES)
-    return [
-        PendingMigration(m.version, m.name, f.text, f.name) for m, f in zip(baseline(root), files, strict=True)
-    ]
+    return [PendingMigration(m.version, m.name, f.text, f.name) for m, f in zip(baseline(root), files, strict=True)]
 
 
 def _exists(conn: psycopg.Connection, query: str, arg: str) -> bool:
@@ -315,8 +313,14 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
         f for f in (sql_files(root, stages=("standin",)) if standin else []) if state.ledger.get(f.name) != f.checksum
     ]
     if not state.has_ledger or not state.has_history:
-        absent = [n for n, there in (("coachdb_meta.applied_files", state.has_ledger),
-                                     ("supabase_migrations.schema_migrations", state.has_history)) if not there]
+        absent = [
+            n
+            for n, there in (
+                ("coachdb_meta.applied_files", state.has_ledger),
+                ("supabase_migrations.schema_migrations", state.has_history),
+            )
+            if not there
+        ]
         plan.add(Step("ledger", "create " + " and ".join(absent) + " (as the Supabase CLI does)"))
     for step in _files_step("standin", standin_files):
         plan.add(step)
@@ -336,8 +340,11 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
     backfill.sort(key=lambda m: m.version)
     if backfill:
         plan.add(
-            Step("backfill", f"record {len(backfill)} migration(s) the old ledger shows applied",
-                 notes=[f"{m.version} {m.name}" for m in backfill[:3]] + (["..."] if len(backfill) > 3 else []))
+            Step(
+                "backfill",
+                f"record {len(backfill)} migration(s) the old ledger shows applied",
+                notes=[f"{m.version} {m.name}" for m in backfill[:3]] + (["..."] if len(backfill) > 3 else []),
+            )
         )
     done = state.applied_versions | {m.version for m in backfill}
 
@@ -357,7 +364,8 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
     if collisions:
         raise PreflightError(
             f"refused, nothing written: the database has {len(collisions)} object(s) the tree would create and "
-            "that coachdb did not: " + "; ".join(collisions)
+            "that coachdb did not: "
+            + "; ".join(collisions)
             + ". Apply coachdb to a database without them, or rename or move them first"
         )
 
@@ -365,7 +373,9 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
     converge_step = None
     if converge_drift:
         converge_step = plan.add(Step("converge", "repeatable objects back to the tree (doctor's drift engine)"))
-    seed_files = [f for f in sql_files(root, stages=("seed",)) if state.ledger.get(f.name) != f.checksum] if seed else []
+    seed_files = (
+        [f for f in sql_files(root, stages=("seed",)) if state.ledger.get(f.name) != f.checksum] if seed else []
+    )
     for step in _files_step("seed", seed_files):
         plan.add(step)
 
@@ -463,4 +473,3 @@ def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy
     for s in concurrent.pending(conn):
         if s.version == w.migration.version:
             report.concurrent.append(f"{w.migration.label} step {s.ordinal}: {concurrent.run_step(conn, s)}")
-

@@ -184,11 +184,26 @@ def _alter_table(stmt: ast.AlterTableStmt, text: str) -> Effect:
         elif sub == T.AT_ValidateConstraint:
             modes.append("ShareUpdateExclusiveLock")
             scans = True
-        elif sub in (T.AT_EnableTrig, T.AT_DisableTrig, T.AT_EnableAlwaysTrig, T.AT_EnableReplicaTrig,
-                     T.AT_EnableTrigAll, T.AT_DisableTrigAll, T.AT_EnableTrigUser, T.AT_DisableTrigUser):
+        elif sub in (
+            T.AT_EnableTrig,
+            T.AT_DisableTrig,
+            T.AT_EnableAlwaysTrig,
+            T.AT_EnableReplicaTrig,
+            T.AT_EnableTrigAll,
+            T.AT_DisableTrigAll,
+            T.AT_EnableTrigUser,
+            T.AT_DisableTrigUser,
+        ):
             modes.append("ShareRowExclusiveLock")
-        elif sub in (T.AT_SetStatistics, T.AT_SetOptions, T.AT_ResetOptions, T.AT_SetRelOptions,
-                     T.AT_ResetRelOptions, T.AT_ClusterOn, T.AT_DropCluster):
+        elif sub in (
+            T.AT_SetStatistics,
+            T.AT_SetOptions,
+            T.AT_ResetOptions,
+            T.AT_SetRelOptions,
+            T.AT_ResetRelOptions,
+            T.AT_ClusterOn,
+            T.AT_DropCluster,
+        ):
             modes.append("ShareUpdateExclusiveLock")
         elif sub == T.AT_DropConstraint:
             modes.append("AccessExclusiveLock")
@@ -207,24 +222,24 @@ def _alter_table(stmt: ast.AlterTableStmt, text: str) -> Effect:
 
 
 def _drop(stmt: ast.DropStmt, text: str) -> Effect:
-    O = enums.ObjectType
+    OT = enums.ObjectType
     kind = stmt.removeType
-    if kind == O.OBJECT_POLICY or kind == O.OBJECT_TRIGGER or kind == O.OBJECT_RULE:
+    if kind == OT.OBJECT_POLICY or kind == OT.OBJECT_TRIGGER or kind == OT.OBJECT_RULE:
         # the object list is (schema?, table, name)
         tables = tuple(_qualified(obj[:-1]) for obj in stmt.objects)
         mode = "AccessExclusiveLock"
         return Effect(text, f"drop {kind.name[7:].lower()}", mode, tables)
-    if kind in (O.OBJECT_TABLE, O.OBJECT_MATVIEW):
+    if kind in (OT.OBJECT_TABLE, OT.OBJECT_MATVIEW):
         tables = tuple(_qualified(obj) for obj in stmt.objects)
         return Effect(text, "drop table", "AccessExclusiveLock", tables, data_loss=True, notes=("drops every row",))
-    if kind == O.OBJECT_INDEX:
+    if kind == OT.OBJECT_INDEX:
         names = tuple(_qualified(obj) for obj in stmt.objects)
         if stmt.concurrent:
             return Effect(text, "drop index concurrently", "ShareUpdateExclusiveLock", names, transactional=False)
         return Effect(text, "drop index", "AccessExclusiveLock", names, notes=("on the index's table",))
-    if kind == O.OBJECT_SCHEMA and stmt.behavior == enums.DropBehavior.DROP_CASCADE:
+    if kind == OT.OBJECT_SCHEMA and stmt.behavior == enums.DropBehavior.DROP_CASCADE:
         return Effect(text, "drop schema cascade", data_loss=True, notes=("drops every object in it",))
-    if kind == O.OBJECT_COLUMN:
+    if kind == OT.OBJECT_COLUMN:
         return Effect(text, "drop", data_loss=True)
     return Effect(text, f"drop {kind.name[7:].lower()}")
 
@@ -251,10 +266,10 @@ def classify(statement: str) -> Effect:
     return _classify(parsed[0].stmt, statement)
 
 
-def _classify(stmt: ast.Node, text: str) -> Effect:  # noqa: C901 - one branch per statement kind
-    O = enums.ObjectType
+def _classify(stmt: ast.Node, text: str) -> Effect:
+    OT = enums.ObjectType
     if isinstance(stmt, ast.AlterTableStmt):
-        if stmt.objtype == O.OBJECT_INDEX:
+        if stmt.objtype == OT.OBJECT_INDEX:
             return Effect(text, "alter index", "AccessExclusiveLock", (_table(stmt.relation),))
         return _alter_table(stmt, text)
     if isinstance(stmt, ast.IndexStmt):
@@ -320,22 +335,37 @@ def _classify(stmt: ast.Node, text: str) -> Effect:  # noqa: C901 - one branch p
         mode = MODES[stmt.mode - 1] if 1 <= stmt.mode <= len(MODES) else "AccessExclusiveLock"
         return Effect(text, "lock", mode, tuple(_table(r) for r in stmt.relations))
     if isinstance(stmt, ast.VacuumStmt):
-        return Effect(text, "vacuum" if stmt.is_vacuumcmd else "analyze", "ShareUpdateExclusiveLock",
-                      tuple(_table(r.relation) for r in stmt.rels or ()), transactional=not stmt.is_vacuumcmd)
+        return Effect(
+            text,
+            "vacuum" if stmt.is_vacuumcmd else "analyze",
+            "ShareUpdateExclusiveLock",
+            tuple(_table(r.relation) for r in stmt.rels or ()),
+            transactional=not stmt.is_vacuumcmd,
+        )
     if isinstance(stmt, ast.ReindexStmt):
         concurrent = any(getattr(o, "defname", "") == "concurrently" for o in stmt.params or ())
-        return Effect(text, "reindex", "ShareUpdateExclusiveLock" if concurrent else "AccessExclusiveLock",
-                      (_table(stmt.relation),) if stmt.relation else (), transactional=not concurrent)
+        return Effect(
+            text,
+            "reindex",
+            "ShareUpdateExclusiveLock" if concurrent else "AccessExclusiveLock",
+            (_table(stmt.relation),) if stmt.relation else (),
+            transactional=not concurrent,
+        )
     if isinstance(stmt, ast.CommentStmt):
-        if stmt.objtype in (O.OBJECT_TABLE, O.OBJECT_COLUMN):
-            names = _names(stmt.object if stmt.objtype == O.OBJECT_TABLE else stmt.object[:-1])
+        if stmt.objtype in (OT.OBJECT_TABLE, OT.OBJECT_COLUMN):
+            names = _names(stmt.object if stmt.objtype == OT.OBJECT_TABLE else stmt.object[:-1])
             return Effect(text, "comment", "ShareUpdateExclusiveLock", (names if "." in names else f"public.{names}",))
         return Effect(text, "comment")
     if isinstance(stmt, ast.GrantStmt):
         return Effect(text, "grant" if stmt.is_grant else "revoke")
     if isinstance(stmt, ast.CreateFunctionStmt):
-        return Effect(text, "create function", creates=(("function", _function_signature(stmt)),) if not stmt.replace
-                      else (("function or replace", _function_signature(stmt)),))
+        return Effect(
+            text,
+            "create function",
+            creates=(("function", _function_signature(stmt)),)
+            if not stmt.replace
+            else (("function or replace", _function_signature(stmt)),),
+        )
     if isinstance(stmt, ast.CreateEnumStmt):
         return Effect(text, "create type", creates=(("type", _qualified(stmt.typeName)),))
     if isinstance(stmt, ast.CompositeTypeStmt):
@@ -348,9 +378,21 @@ def _classify(stmt: ast.Node, text: str) -> Effect:  # noqa: C901 - one branch p
         return Effect(text, "create view", creates=(() if stmt.replace else (("table", _table(stmt.view)),)))
     if isinstance(stmt, ast.AlterEnumStmt):
         return Effect(text, "alter type", notes=("a new enum value cannot be used in the same transaction",))
-    if isinstance(stmt, ast.DoStmt | ast.SelectStmt | ast.VariableSetStmt | ast.AlterFunctionStmt
-                  | ast.AlterDefaultPrivilegesStmt | ast.CreateRoleStmt | ast.AlterRoleStmt | ast.GrantRoleStmt
-                  | ast.CreateExtensionStmt | ast.AlterOwnerStmt | ast.CreateSeqStmt | ast.DefineStmt):
+    if isinstance(
+        stmt,
+        ast.DoStmt
+        | ast.SelectStmt
+        | ast.VariableSetStmt
+        | ast.AlterFunctionStmt
+        | ast.AlterDefaultPrivilegesStmt
+        | ast.CreateRoleStmt
+        | ast.AlterRoleStmt
+        | ast.GrantRoleStmt
+        | ast.CreateExtensionStmt
+        | ast.AlterOwnerStmt
+        | ast.CreateSeqStmt
+        | ast.DefineStmt,
+    ):
         return Effect(text, type(stmt).__name__.removesuffix("Stmt").lower())
     return Effect(text, type(stmt).__name__, notes=("not classified: assume it may lock what it names",))
 

@@ -126,7 +126,7 @@ SNAPSHOT = {
         select 'schema ' || quote_ident(n.nspname),
                {_ACL_TOKENS.format(owner="n.nspowner", acl="coalesce(n.nspacl, acldefault('n', n.nspowner))")}, null
         from pg_namespace n where n.nspname = any(%s) and n.nspname <> 'public'""",
-    "comment": f"""
+    "comment": """
         select 'table ' || format('%%I.%%I', n.nspname, c.relname), d.description,
                format('comment on table %%I.%%I is %%L', n.nspname, c.relname, d.description)
         from pg_description d join pg_class c on d.classoid = 'pg_class'::regclass and d.objoid = c.oid

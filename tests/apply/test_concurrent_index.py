@@ -48,11 +48,10 @@ def write_load(writers) -> Load:
 
 def old_writer(url: str, release: threading.Event, holding: threading.Event, seconds: float | None) -> None:
     """A write transaction that was open before the build: a concurrent build waits for it."""
-    with psycopg.connect(url, autocommit=True, application_name="coachdb-old-writer") as conn:
-        with conn.transaction():
-            conn.execute("lock table public.messages in row exclusive mode")
-            holding.set()
-            release.wait(seconds)
+    with psycopg.connect(url, autocommit=True, application_name="coachdb-old-writer") as conn, conn.transaction():
+        conn.execute("lock table public.messages in row exclusive mode")
+        holding.set()
+        release.wait(seconds)
 
 
 def watch_lock_waits(url: str, stop: threading.Event, seen: list) -> None:
@@ -89,8 +88,10 @@ def test_a_concurrent_index_build_under_write_load_blocks_no_write(db_url, admin
     assert report.concurrent == [f"supabase/migrations/{VERSION}_messages_by_length.sql step 1: ran"]
     assert index_state(admin, "public", INDEX) == "valid"
     during = [s for s in load.during(start, end) if s[2] is None]
-    print(f"\nconcurrent build: {len(during)} writes during apply ({end - start:.2f} s), "
-          f"max write {max(s[1] for s in during) * 1000:.0f} ms")
+    print(
+        f"\nconcurrent build: {len(during)} writes during apply ({end - start:.2f} s), "
+        f"max write {max(s[1] for s in during) * 1000:.0f} ms"
+    )
     assert seen == []  # no writer ever waited for a table lock
     assert [s for s in load.samples if s[2]] == []
     assert len(during) > 10
@@ -108,7 +109,7 @@ def test_a_build_killed_half_way_is_finished_by_the_next_apply(db_url, admin, tr
     def first_apply() -> None:
         try:
             apply(db_url, root=tree)
-        except BaseException as exc:  # noqa: BLE001 - the killed connection is the point
+        except BaseException as exc:
             failure.append(exc)
 
     runner = threading.Thread(target=first_apply)
@@ -134,9 +135,7 @@ def test_a_build_killed_half_way_is_finished_by_the_next_apply(db_url, admin, tr
     report = apply(db_url, root=tree)
 
     assert report.applied == []
-    assert report.concurrent == [
-        f"{VERSION} step 1: dropped the invalid index left by an interrupted build, rebuilt"
-    ]
+    assert report.concurrent == [f"{VERSION} step 1: dropped the invalid index left by an interrupted build, rebuilt"]
     assert index_state(admin, "public", INDEX) == "valid"
     assert admin.execute("select count(*) from coachdb_meta.pending_steps").fetchone() == (0,)
     assert apply(db_url, root=tree).concurrent == []

@@ -47,8 +47,7 @@ def test_a_database_deployed_by_db_push_is_recognised_and_takes_nothing_twice(em
                 for text in parsed:
                     conn.execute(text.encode())
                 conn.execute(
-                    "insert into supabase_migrations.schema_migrations (version, name, statements)"
-                    " values (%s, %s, %s)",
+                    "insert into supabase_migrations.schema_migrations (version, name, statements) values (%s, %s, %s)",
                     [m.version, m.name, parsed],
                 )
         assert tree_mode(conn)

@@ -73,11 +73,10 @@ def load_of(users, tagged_client) -> Load:
 
 def hold(url: str, table: str, seconds: float | None, released: threading.Event, started: threading.Event) -> None:
     """An ordinary reader that keeps ``table`` (ACCESS SHARE) for ``seconds``, or until released."""
-    with psycopg.connect(url, autocommit=True, application_name="coachdb-load-holder") as conn:
-        with conn.transaction():
-            conn.execute(f"select count(*) from public.{table}")
-            started.set()
-            released.wait(seconds)
+    with psycopg.connect(url, autocommit=True, application_name="coachdb-load-holder") as conn, conn.transaction():
+        conn.execute(f"select count(*) from public.{table}")
+        started.set()
+        released.wait(seconds)
 
 
 def test_a_policy_change_on_every_table_under_load_keeps_every_request_within_the_lock_timeout(
