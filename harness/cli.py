@@ -108,8 +108,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.lock_timeout <= 0 or args.lock_retries < 0:
         raise HarnessError("--lock-timeout must be above 0 seconds and --lock-retries 0 or more")
     policy = LockPolicy(timeout=args.lock_timeout, retries=args.lock_retries)
-    report = apply(url, seed=args.seed, dry_run=args.dry_run, lock=policy)
-    print(report.plan.render())
+    report = apply(url, seed=args.seed, dry_run=args.dry_run, lock=policy, on_plan=lambda p: print(p.render()))
     if args.dry_run:
         print("dry run: nothing was changed")
         return 0

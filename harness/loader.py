@@ -30,6 +30,7 @@ A database whose ledger predates the migrations (``coachdb_meta.applied_files`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,27 +275,28 @@ def apply(
     dry_run: bool = False,
     lock: LockPolicy | None = None,
     converge_drift: bool = True,
+    on_plan: Callable[[Plan], None] | None = None,
 ) -> ApplyReport:
     """Bring the database at ``url`` to the SQL tree under ``root`` (see the module docstring).
 
     ``standin=None`` loads the Supabase stand-in only where the database has no ``auth``
     schema of its own (or where the stand-in was loaded before); ``seed`` adds the demo data;
     ``dry_run`` returns the plan having changed nothing; ``lock`` bounds how long any request
-    can wait behind apply.
+    can wait behind apply; ``on_plan`` sees the plan once it is made, before the first write.
     """
     lock = lock or LockPolicy()
     report = ApplyReport()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", [APPLY_LOCK])
         try:
-            _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report)
+            _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report, on_plan)
         finally:
             if not conn.broken:  # a killed backend has released it already
                 conn.execute("select pg_advisory_unlock(%s)", [APPLY_LOCK])
     return report
 
 
-def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report: ApplyReport) -> None:
+def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report: ApplyReport, on_plan) -> None:
     state = _inspect(conn)
     plan = report.plan
     plan.mode = "coachdb database" if state.coachdb else "new to coachdb"
@@ -379,15 +381,17 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
     for step in _files_step("seed", seed_files):
         plan.add(step)
 
+    if converge_step is not None:
+        if dry_run and not work and state.coachdb:  # nothing runs before it: its repairs are known now
+            repairs = _converge_plan(conn, url, root)
+            converge_step.notes += [line for r in repairs for line in r.repairs] or ["nothing has drifted"]
+            for r in repairs:
+                converge_step.effects += [classify(s) for s in r.statements]
+        else:
+            converge_step.notes.append("decided once the migrations have run; each repair is reported as made")
+    if on_plan is not None:
+        on_plan(plan)
     if dry_run:
-        if converge_step is not None:
-            if work or not state.coachdb:
-                converge_step.notes.append("decided after the migrations have run")
-            else:
-                repairs = _converge_plan(conn, url, root)
-                converge_step.notes += [line for r in repairs for line in r.repairs] or ["nothing has drifted"]
-                for r in repairs:
-                    converge_step.effects += [classify(s) for s in r.statements]
         return
 
     # -- from here on, writes
