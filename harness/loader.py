@@ -371,24 +371,30 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
             + ". Apply coachdb to a database without them, or rename or move them first"
         )
 
-    # 4. converge (decided once the migrations have run) and 5. the seed
-    converge_step = None
-    if converge_drift:
-        converge_step = plan.add(Step("converge", "repeatable objects back to the tree (doctor's drift engine)"))
+    # 4. converge: known now when nothing runs before it, else decided after the migrations
+    repairs: list[converge.Repair] | None = None
+    if converge_drift and not work and not owed and state.coachdb:
+        repairs = _converge_plan(conn, url, root)
+        for r in repairs:
+            plan.add(Step("converge", r.scope, [classify(s) for s in r.statements], notes=list(r.repairs)))
+        if not repairs:
+            plan.add(Step("converge", "nothing has drifted from the tree"))
+    elif converge_drift:
+        plan.add(
+            Step(
+                "converge",
+                "repeatable objects back to the tree (doctor's drift engine)",
+                notes=["decided once the migrations have run; each repair is reported as made"],
+            )
+        )
+
+    # 5. the seed
     seed_files = (
         [f for f in sql_files(root, stages=("seed",)) if state.ledger.get(f.name) != f.checksum] if seed else []
     )
     for step in _files_step("seed", seed_files):
         plan.add(step)
 
-    if converge_step is not None:
-        if dry_run and not work and state.coachdb:  # nothing runs before it: its repairs are known now
-            repairs = _converge_plan(conn, url, root)
-            converge_step.notes += [line for r in repairs for line in r.repairs] or ["nothing has drifted"]
-            for r in repairs:
-                converge_step.effects += [classify(s) for s in r.statements]
-        else:
-            converge_step.notes.append("decided once the migrations have run; each repair is reported as made")
     if on_plan is not None:
         on_plan(plan)
     if dry_run:
@@ -415,7 +421,8 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
         _run_migration(conn, w, lock, report)
 
     if converge_drift:
-        repairs = _converge_plan(conn, url, root)
+        if repairs is None:
+            repairs = _converge_plan(conn, url, root)
         report.repaired = converge.run(conn, repairs, lock)
         declared = declared_unique_keys(root)
         reference = drift.reference_snapshot(conn, url, root)

@@ -122,15 +122,20 @@ def _qualified(items: tuple | None) -> str:
     return name if "." in name else f"public.{name}"
 
 
+#: Functions whose value changes per row: as a new column's default they rewrite the table
+#: (a constant or stable default, ``now()`` included, is stored once in the catalog).
+VOLATILE_FUNCTIONS = {"random", "gen_random_uuid", "uuid_generate_v4", "clock_timestamp", "timeofday", "nextval"}
+
+
 def _volatile_default(node: object) -> bool:
-    """True when a column default is not a constant: such a default rewrites the table."""
-    if node is None:
-        return False
-    if isinstance(node, ast.A_Const):
-        return False
-    if isinstance(node, ast.TypeCast):
-        return _volatile_default(node.arg)
-    return True
+    """True when a column default calls a volatile function: such a default rewrites the table."""
+    if isinstance(node, ast.FuncCall) and node.funcname[-1].sval in VOLATILE_FUNCTIONS:
+        return True
+    if isinstance(node, ast.Node):
+        return any(_volatile_default(getattr(node, attr)) for attr in node)
+    if isinstance(node, tuple | list):
+        return any(_volatile_default(item) for item in node)
+    return False
 
 
 def _alter_table(stmt: ast.AlterTableStmt, text: str) -> Effect:
@@ -148,7 +153,7 @@ def _alter_table(stmt: ast.AlterTableStmt, text: str) -> Effect:
             for c in column.constraints or ():
                 if c.contype == enums.ConstrType.CONSTR_DEFAULT and _volatile_default(c.raw_expr):
                     rewrites = True
-                    notes.append(f"column {column.colname}: a non-constant default rewrites every row")
+                    notes.append(f"column {column.colname}: a volatile default rewrites every row")
                 if c.contype in (enums.ConstrType.CONSTR_PRIMARY, enums.ConstrType.CONSTR_UNIQUE):
                     scans = True
                 if c.contype == enums.ConstrType.CONSTR_FOREIGN and c.pktable is not None:
