@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from harness.doctor.drift import REPEATABLE_KINDS, Difference, Snapshot
+from harness.doctor.drift import REPEATABLE_KINDS, Difference, Snapshot, function_acl
 from harness.errors import LoaderError
 from harness.guard import LockPolicy, run_guarded
 from harness.locks import classify, strongest
@@ -34,6 +34,10 @@ class Repair:
     scope: str  # "table public.plans", "function public.x(uuid)", "schema app_private"
     statements: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)  # what each difference was, for the report
+    #: a function created afresh gets the privileges of a new function (EXECUTE to PUBLIC,
+    #: and whatever default privileges add); its privileges are set to the tree's in the
+    #: same transaction, so it is never executable by anyone else in between
+    privileges: str | None = None
 
     @property
     def table(self) -> str | None:
@@ -138,7 +142,7 @@ def _on_live_object(d: Difference, live: Snapshot) -> bool:
     return not (d.kind in ("grant", "comment") and what == "column" and obj not in live.values["column"])
 
 
-def plan(conn: psycopg.Connection, diffs: list[Difference], live: Snapshot) -> list[Repair]:
+def plan(conn: psycopg.Connection, diffs: list[Difference], live: Snapshot, reference: Snapshot) -> list[Repair]:
     """The repairs for every ERROR-level difference of a repeatable kind, one per scope:
     schemas first, then functions (policies and triggers call them), then tables."""
     repairs: dict[str, Repair] = {}
@@ -147,6 +151,10 @@ def plan(conn: psycopg.Connection, diffs: list[Difference], live: Snapshot) -> l
             continue
         statements, line = _statements(conn, d)
         repair = repairs.setdefault(_scope(d), Repair(_scope(d)))
+        if d.kind == "function" and d.change == "missing":  # its privileges and comment come with it
+            repair.privileges = reference.values["grant"].get(f"function {d.name}", "")
+            comment = reference.definitions["comment"].get(f"function {d.name}")
+            statements += [comment] if comment else []
         repair.statements += [s for s in statements if s]
         repair.repairs.append(line)
     order = {"schema": 0, "function": 1, "table": 2}
@@ -160,7 +168,12 @@ def run(conn: psycopg.Connection, repairs: list[Repair], policy: LockPolicy) -> 
     done = []
     for repair in repairs:
 
-        def body(c: psycopg.Connection, statements: list[str] = repair.statements, scope: str = repair.scope) -> None:
+        def body(
+            c: psycopg.Connection,
+            statements: list[str] = repair.statements,
+            scope: str = repair.scope,
+            privileges: str | None = repair.privileges,
+        ) -> None:
             for statement in statements:
                 try:
                     c.execute(statement.encode())
@@ -172,6 +185,13 @@ def run(conn: psycopg.Connection, repairs: list[Repair], policy: LockPolicy) -> 
                         f"converge {scope}: {exc.diag.message_primary or exc} [SQLSTATE {exc.sqlstate}] "
                         f"in: {first}; nothing of this step was applied"
                     ) from exc
+            if privileges is not None:
+                name = scope  # "function <signature>", as the snapshot names its privileges
+                want, have = _tokens(privileges), _tokens(function_acl(c, scope.partition(" ")[2]))
+                for token in sorted(have - want):
+                    c.execute(_grant_sql(c, name, token, grant=False).encode())
+                for token in sorted(want - have):
+                    c.execute(_grant_sql(c, name, token, grant=True).encode())
 
         run_guarded(conn, f"converge {repair.scope}", repair.locks(), body, policy)
         done += repair.repairs

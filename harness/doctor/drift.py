@@ -185,6 +185,13 @@ class Difference:
         return "WARN" if self.change == "extra" and self.kind in TOLERATED_EXTRA else "ERROR"
 
 
+def function_acl(conn: psycopg.Connection, signature: str) -> str:
+    """The privilege tokens of one function now, as the snapshot writes them."""
+    acl = _ACL_TOKENS.format(owner="p.proowner", acl="coalesce(p.proacl, acldefault('f', p.proowner))")
+    row = conn.execute(f"select {acl} from pg_proc p where p.oid = to_regprocedure(%s)", [signature]).fetchone()
+    return row[0] if row else ""
+
+
 def snapshot(conn: psycopg.Connection) -> Snapshot:
     result = Snapshot()
     with conn.transaction():
@@ -241,40 +248,24 @@ def reference_snapshot(conn: psycopg.Connection, live_url: str, root: Path = SQL
     return _REFERENCES[key]
 
 
-def _about_the_tree(kind: str, name: str, reference: Snapshot) -> bool:
-    """True when a live-only entry of a repeatable kind is about an object the tree has
-    (a grant on a tree table, a policy on it); entries about objects the tree does not have
-    (a table another team added) are theirs, reported as that object's own drift."""
+def _parent(kind: str, name: str) -> tuple[str, str] | None:
+    """The table, column or function an entry belongs to (a grant on a column belongs to
+    that column, a policy to its table); None for entries that stand on their own."""
     if kind in ("rls", "policy", "trigger"):
-        table = name.partition(": ")[0] if kind == "policy" else name.rsplit(".", 1)[0] if kind == "trigger" else name
-        return table in reference.values["table"]
+        if kind == "policy":
+            return "table", name.partition(": ")[0]
+        return "table", name.rsplit(".", 1)[0] if kind == "trigger" else name
     if kind in ("grant", "comment"):
         what, _, obj = name.partition(" ")
-        if what == "table":
-            return obj in reference.values["table"]
-        if what == "column":
-            return obj in reference.values["column"]
-        if what == "function":
-            return obj in reference.values["function"]
-        return True
-    return True
-
-
-def _on_a_live_object(kind: str, name: str, live: Snapshot) -> bool:
-    """False for a tree entry about a table or column the live database lacks (its grants,
-    comments, policies): the missing table or column is the finding, not its parts."""
-    if kind in ("rls", "policy", "trigger"):
-        table = name.partition(": ")[0] if kind == "policy" else name.rsplit(".", 1)[0] if kind == "trigger" else name
-        return table in live.values["table"]
-    if kind in ("grant", "comment"):
-        what, _, obj = name.partition(" ")
-        if what == "table":
-            return obj in live.values["table"]
-        if what == "column":
-            return obj in live.values["column"]
+        return (what, obj) if what in ("table", "column", "function") else None
     if kind in ("column", "constraint"):
-        return name.rsplit(".", 1)[0] in live.values["table"]
-    return True
+        return "table", name.rsplit(".", 1)[0]
+    return None
+
+
+def _has_parent(kind: str, name: str, snap: Snapshot) -> bool:
+    parent = _parent(kind, name)
+    return parent is None or parent[1] in snap.values[parent[0]]
 
 
 def differences(reference: Snapshot, live: Snapshot, declared: list[UniqueKey]) -> list[Difference]:
@@ -287,10 +278,13 @@ def differences(reference: Snapshot, live: Snapshot, declared: list[UniqueKey]) 
         ref, cur = reference.values[kind], live.values[kind]
         definitions = reference.definitions.get(kind, {})
         for name in sorted(ref.keys() - cur.keys()):
-            if name not in covered and _on_a_live_object(kind, name, live):
+            # a grant or comment on a table or column the live database lacks: the missing
+            # table or column is the finding, not its parts
+            if name not in covered and _has_parent(kind, name, live):
                 result.append(Difference(kind, name, "missing", None, ref[name], definitions.get(name)))
         for name in sorted(cur.keys() - ref.keys()):
-            if _about_the_tree(kind, name, reference):
+            # an entry about an object the tree does not have (another team's table) is theirs
+            if kind in SCHEMA_KINDS or _has_parent(kind, name, reference):
                 result.append(Difference(kind, name, "extra", cur[name], None))
         for name in sorted(ref.keys() & cur.keys()):
             if ref[name] != cur[name] and name not in covered:

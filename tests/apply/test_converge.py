@@ -55,6 +55,12 @@ DRIFTS = {
         " set search_path = '' as $$ begin return new; end $$",
         "select prosrc like '%now()%' from pg_proc where oid = 'app_private.set_updated_at()'::regprocedure",
     ),
+    "function_dropped": (
+        "drop function public.export_my_data()",
+        "select to_regprocedure('public.export_my_data()') is not null"
+        " and not has_function_privilege('anon', 'public.export_my_data()', 'execute')"
+        " and has_function_privilege('authenticated', 'public.export_my_data()', 'execute')",
+    ),
     "function_search_path_removed": (
         "alter function app_private.finalize_onboarding(text, jsonb, jsonb) reset search_path",
         "select coalesce(proconfig::text like '%search_path=%', false) from pg_proc"
