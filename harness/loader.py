@@ -46,7 +46,7 @@ from harness.errors import HarnessError
 from harness.execute import run_script
 from harness.execute import statements as statements  # re-exported: pgtap splits with it
 from harness.guard import LockPolicy, lock_plan, run_guarded
-from harness.locks import classify
+from harness.locks import classify, classify_script
 from harness.migrations import BASELINE_STAGES, baseline, migrations_dir, read_migrations
 from harness.plan import Plan, Step
 from harness.sqltree import sql_files
@@ -236,16 +236,12 @@ def _noop(conn: psycopg.Connection, statement: str) -> bool:
 class _MigrationWork:
     migration: PendingMigration
     step: Step
-    transactional: list[str]
     deferred: list[str]  # outside the transaction, resumable
 
 
 def _migration_work(conn: psycopg.Connection, migration: PendingMigration) -> _MigrationWork:
-    from harness.execute import statements as split
-
-    parsed = split(migration.text) or []
+    parsed = statements(migration.text) or []
     effects = [classify(text) for _, text in parsed]
-    transactional = [text for (_, text), e in zip(parsed, effects, strict=True) if e.transactional]
     deferred = [text for (_, text), e in zip(parsed, effects, strict=True) if not e.transactional]
     live = [e for e in effects if not (e.transactional and _noop(conn, e.statement))]
     skipped = len(effects) - len(live)
@@ -254,12 +250,10 @@ def _migration_work(conn: psycopg.Connection, migration: PendingMigration) -> _M
         step.notes.append(f"{skipped} statement(s) skipped: they would change nothing on this database")
     if deferred:
         step.notes.append(f"{len(deferred)} statement(s) run after the transaction, resumable")
-    return _MigrationWork(migration, step, transactional, deferred)
+    return _MigrationWork(migration, step, deferred)
 
 
 def _files_step(kind: str, files: list) -> list[Step]:
-    from harness.locks import classify_script
-
     return [Step(kind, f.name, classify_script(f.text)) for f in files]
 
 
@@ -454,19 +448,25 @@ def _record_file(conn: psycopg.Connection, name: str, checksum: str) -> None:
 
 
 def _record_migration(conn: psycopg.Connection, m: PendingMigration) -> None:
-    from harness.execute import statements as split
-
     conn.execute(
         "insert into supabase_migrations.schema_migrations (version, name, statements) values (%s, %s, %s)"
         " on conflict (version) do nothing",
-        [m.version, m.name, [text for _, text in split(m.text) or []]],
+        [m.version, m.name, [text for _, text in statements(m.text) or []]],
     )
 
 
 def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy, report: ApplyReport) -> None:
+    # tables to lock up front: those that exist and that this role may lock explicitly (a
+    # foreign key to auth.users needs only REFERENCES there; its statement takes that lock
+    # itself, under the same budget)
     tables = {t for e in w.step.effects for t in e.tables}
-    existing = {t for t in tables if _exists(conn, "select to_regclass(%s)", t)}
-    locks = lock_plan(w.step.effects, existing)
+    lockable = {
+        t
+        for t in tables
+        if _exists(conn, "select to_regclass(%s)", t)
+        and conn.execute("select has_table_privilege(%s, 'update, delete, truncate')", [t]).fetchone()[0]
+    }
+    locks = lock_plan(w.step.effects, lockable)
     skipped: list[str] = []
     deferred = set(w.deferred)
 
