@@ -132,22 +132,14 @@ def _statements(conn: psycopg.Connection, d: Difference) -> tuple[list[str], str
     raise ValueError(f"not a repeatable kind: {d.kind}")
 
 
-def _on_live_object(d: Difference, live: Snapshot) -> bool:
-    """False for a difference about a table or column the live database lacks (a grant or a
-    comment on a dropped column): that is schema drift, reported as such, not converged."""
-    scope = _scope(d)
-    if scope.startswith("table ") and scope[6:] not in live.values["table"]:
-        return False
-    what, _, obj = d.name.partition(" ")
-    return not (d.kind in ("grant", "comment") and what == "column" and obj not in live.values["column"])
-
-
-def plan(conn: psycopg.Connection, diffs: list[Difference], live: Snapshot, reference: Snapshot) -> list[Repair]:
+def plan(conn: psycopg.Connection, diffs: list[Difference], reference: Snapshot) -> list[Repair]:
     """The repairs for every ERROR-level difference of a repeatable kind, one per scope:
-    schemas first, then functions (policies and triggers call them), then tables."""
+    schemas first, then functions (policies and triggers call them), then tables. (Drift
+    leaves out what belongs to a table or column the live database lacks: that is schema
+    drift, never converged.)"""
     repairs: dict[str, Repair] = {}
     for d in diffs:
-        if d.kind not in REPEATABLE_KINDS or d.level != "ERROR" or not _on_live_object(d, live):
+        if d.kind not in REPEATABLE_KINDS or d.level != "ERROR":
             continue
         statements, line = _statements(conn, d)
         repair = repairs.setdefault(_scope(d), Repair(_scope(d)))

@@ -436,7 +436,7 @@ def _converge_plan(conn: psycopg.Connection, url: str, root: Path) -> list[conve
     reference = drift.reference_snapshot(conn, url, root)
     live = drift.snapshot(conn)
     diffs = drift.differences(reference, live, declared_unique_keys(root))
-    return converge.plan(conn, diffs, live, reference)
+    return converge.plan(conn, diffs, reference)
 
 
 def _record_file(conn: psycopg.Connection, name: str, checksum: str) -> None:
