@@ -4,9 +4,11 @@ A DDL statement on a live table queues for its lock, and every request that arri
 queues behind it, for as long as it waits and then for as long as the transaction holds the
 lock. So a step:
 
-1. takes the locks it needs first, table by table in a fixed (sorted) order: the first with
-   ``lock_timeout`` (it holds nothing while it waits), every further one with ``nowait``, so
-   it never waits for one table while it holds another;
+1. takes the locks it needs first, table by table in a fixed (sorted) order: the first
+   under the whole budget (it holds nothing while it waits), every further one under a short
+   ``lock_timeout`` (a twentieth of the budget: enough for the reads in flight to finish, as
+   they take milliseconds), so it never waits long for one table while it holds another; a
+   pure ``nowait`` would almost never find every busy table idle at one instant;
 2. runs its statements under ``lock_timeout`` = what is left of the same budget, so the
    whole transaction waits at most ``timeout`` for locks, in total;
 3. on a lock timeout rolls back (nothing of the step stays), pauses with a growing,
@@ -46,8 +48,13 @@ class LockPolicy:
     backoff: float = 0.25
 
 
-def _ms(seconds: float) -> str:
-    return f"{max(int(seconds * 1000), 1)}ms"
+#: While a step holds one table, it waits for the next at most this share of its budget.
+SHORT_WAIT_SHARE = 20
+
+
+def _lock_timeout(conn: psycopg.Connection, seconds: float) -> None:
+    """``set local lock_timeout``; at least 1 ms (0 would mean "wait forever")."""
+    conn.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{max(int(seconds * 1000), 1)}ms")))
 
 
 def holders(conn: psycopg.Connection, table: str) -> str:
@@ -81,19 +88,18 @@ def run_guarded(
         current: tuple[str, str] | None = None
         try:
             with conn.transaction():
-                conn.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(_ms(policy.timeout))))
                 for i, table in enumerate(order):
+                    left = policy.timeout - (time.monotonic() - started)
+                    wait = left if i == 0 else min(left, policy.timeout / SHORT_WAIT_SHARE)
                     current = (table, locks[table])
+                    _lock_timeout(conn, wait)
                     conn.execute(
-                        sql.SQL("lock table {} in {} mode{}").format(
-                            sql.Identifier(*table.split(".", 1)),
-                            sql.SQL(LOCK_TABLE_MODE[locks[table]]),
-                            sql.SQL(" nowait" if i else ""),
+                        sql.SQL("lock table {} in {} mode").format(
+                            sql.Identifier(*table.split(".", 1)), sql.SQL(LOCK_TABLE_MODE[locks[table]])
                         )
                     )
                 current = None
-                left = policy.timeout - (time.monotonic() - started)
-                conn.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(_ms(max(left, 0.01)))))
+                _lock_timeout(conn, policy.timeout - (time.monotonic() - started))
                 body(conn)
             return attempt + 1
         except psycopg.errors.LockNotAvailable:
