@@ -229,7 +229,13 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
             )
             if not there
         ]
-        plan.add(Step("ledger", "create " + " and ".join(absent) + " (as the Supabase CLI does)"))
+        plan.add(
+            Step(
+                "ledger",
+                "create " + " and ".join(absent),
+                notes=["schema_migrations as the Supabase CLI creates it; coachdb_meta also holds pending_steps"],
+            )
+        )
     for step in _files_step("standin", standin_files):
         plan.add(step)
 
@@ -280,11 +286,19 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
     # 4. converge: known now when nothing runs before it, else decided after the migrations
     repairs: list[converge.Repair] | None = None
     if converge_drift and not work and not owed and state.coachdb:
-        repairs = _converge_plan(conn, url, root)
+        repairs, unrepaired = _converge_plan(conn, url, root)
         for r in repairs:
             plan.add(Step("converge", r.scope, [classify(s) for s in r.statements], notes=list(r.repairs)))
         if not repairs:
-            plan.add(Step("converge", "nothing has drifted from the tree"))
+            plan.add(Step("converge", "nothing to put back"))
+        if unrepaired:
+            plan.add(
+                Step(
+                    "not fixed",
+                    f"{len(unrepaired)} schema difference(s) apply does not repair (exit 1)",
+                    notes=[f"{f.name}: {f.object}: {f.remediation}" for f in unrepaired],
+                )
+            )
     elif converge_drift:
         plan.add(
             Step(
@@ -328,7 +342,7 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
 
     if converge_drift:
         if repairs is None:
-            repairs = _converge_plan(conn, url, root)
+            repairs, _ = _converge_plan(conn, url, root)
         report.repaired = converge.run(conn, repairs, lock)
         declared = declared_unique_keys(root)
         reference = drift.reference_snapshot(conn, url, root)
@@ -344,11 +358,13 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
         report.applied.append(file.name)
 
 
-def _converge_plan(conn: psycopg.Connection, url: str, root: Path) -> list[converge.Repair]:
+def _converge_plan(conn: psycopg.Connection, url: str, root: Path) -> tuple[list[converge.Repair], list[Finding]]:
+    """The repairs convergence makes now, and the drift it will not repair (schema drift)."""
     reference = drift.reference_snapshot(conn, url, root)
     live = drift.snapshot(conn)
     diffs = drift.differences(reference, live, declared_unique_keys(root))
-    return converge.plan(conn, diffs, reference)
+    unrepaired = [d for d in diffs if d.level == "ERROR" and d.kind not in drift.REPEATABLE_KINDS]
+    return converge.plan(conn, diffs, reference), drift.findings_of(unrepaired)
 
 
 def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy, report: ApplyReport) -> None:
