@@ -326,10 +326,7 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
         conn.execute(MIGRATIONS_DDL.encode())
         conn.execute(concurrent.PENDING_DDL.encode())
     for file in standin_files:
-        with conn.transaction():
-            run_script(conn, file.name, file.text)
-            record_file(conn, file.name, file.checksum)
-        report.applied.append(file.name)
+        _run_file(conn, file, lock, report)
     if backfill:
         with conn.transaction():
             for m in backfill:
@@ -352,10 +349,7 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
             for file in sql_files(root, stages=("functions", "policies")):
                 record_file(conn, file.name, file.checksum)
     for file in seed_files:
-        with conn.transaction():
-            run_script(conn, file.name, file.text)
-            record_file(conn, file.name, file.checksum)
-        report.applied.append(file.name)
+        _run_file(conn, file, lock, report)
 
 
 def _converge_plan(conn: psycopg.Connection, url: str, root: Path) -> tuple[list[converge.Repair], list[Finding]]:
@@ -367,18 +361,34 @@ def _converge_plan(conn: psycopg.Connection, url: str, root: Path) -> tuple[list
     return converge.plan(conn, diffs, reference), drift.findings_of(unrepaired)
 
 
-def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy, report: ApplyReport) -> None:
-    # tables to lock up front: those that exist and that this role may lock explicitly (a
-    # foreign key to auth.users needs only REFERENCES there; its statement takes that lock
-    # itself, under the same budget)
-    tables = {t for e in w.step.effects for t in e.tables}
+def _lockable(conn: psycopg.Connection, effects: list) -> dict[str, str]:
+    """{table: mode} to lock up front: the tables that exist and that this role may lock
+    explicitly (a foreign key to auth.users needs only REFERENCES there; its statement takes
+    that lock itself, under the same budget)."""
+    tables = {t for e in effects for t in e.tables}
     lockable = {
         t
         for t in tables
         if exists(conn, "select to_regclass(%s)", t)
         and conn.execute("select has_table_privilege(%s, 'update, delete, truncate')", [t]).fetchone()[0]
     }
-    locks = lock_plan(w.step.effects, lockable)
+    return lock_plan(effects, lockable)
+
+
+def _run_file(conn: psycopg.Connection, file, lock: LockPolicy, report: ApplyReport) -> None:
+    """A stand-in or seed file: one guarded transaction with its ledger row."""
+    effects = [e for e in classify_script(file.text) if not (e.transactional and _noop(conn, e.statement))]
+
+    def body(c: psycopg.Connection) -> None:
+        run_script(c, file.name, file.text, skip=_noop)
+        record_file(c, file.name, file.checksum)
+
+    run_guarded(conn, file.name, _lockable(conn, effects), body, lock)
+    report.applied.append(file.name)
+
+
+def _run_migration(conn: psycopg.Connection, w: _MigrationWork, lock: LockPolicy, report: ApplyReport) -> None:
+    locks = _lockable(conn, w.step.effects)
     skipped: list[str] = []
     deferred = set(w.deferred)
 
