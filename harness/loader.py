@@ -321,10 +321,13 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
         return
 
     # -- from here on, writes
-    with conn.transaction():
-        conn.execute(LEDGER_DDL.encode())
-        conn.execute(MIGRATIONS_DDL.encode())
-        conn.execute(concurrent.PENDING_DDL.encode())
+    if not (
+        state.has_ledger and state.has_history and exists(conn, "select to_regclass(%s)", "coachdb_meta.pending_steps")
+    ):
+        with conn.transaction():
+            conn.execute(LEDGER_DDL.encode())
+            conn.execute(MIGRATIONS_DDL.encode())
+            conn.execute(concurrent.PENDING_DDL.encode())
     for file in standin_files:
         _run_file(conn, file, lock, report)
     if backfill:
@@ -345,9 +348,13 @@ def _apply(conn, url, root, seed, standin, dry_run, lock, converge_drift, report
         reference = drift.reference_snapshot(conn, url, root)
         remaining = drift.differences(reference, drift.snapshot(conn), declared)
         report.unresolved = [f for f in drift.findings_of(remaining) if f.level == "ERROR"]
-        with conn.transaction():
-            for file in sql_files(root, stages=("functions", "policies")):
-                record_file(conn, file.name, file.checksum)
+        converged_to = [
+            f for f in sql_files(root, stages=("functions", "policies")) if state.ledger.get(f.name) != f.checksum
+        ]
+        if converged_to:
+            with conn.transaction():
+                for file in converged_to:
+                    record_file(conn, file.name, file.checksum)
     for file in seed_files:
         _run_file(conn, file, lock, report)
 

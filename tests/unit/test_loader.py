@@ -29,6 +29,11 @@ def ledger(url: str) -> dict[str, str]:
         return dict(conn.execute("select file, checksum from coachdb_meta.applied_files").fetchall())
 
 
+def ledger_rows(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select file, checksum, applied_at from coachdb_meta.applied_files order by 1").fetchall()
+
+
 def test_load_order_is_stage_then_file_name():
     names = [f.name for f in sql_files()]
     stages = [name.split("/")[1] for name in names]
@@ -47,14 +52,14 @@ def history(url: str) -> list[tuple]:
 
 def test_second_apply_changes_nothing(empty_db):
     first = apply(empty_db)
-    recorded, migrated = ledger(empty_db), history(empty_db)
+    recorded, migrated = ledger_rows(empty_db), history(empty_db)
     second = apply(empty_db)
 
     assert first.applied and first.standin == "loaded"
     assert second.applied == [] and second.repaired == [] and second.skipped == []
     assert second.unchanged == [m.label for m in tree_migrations()]
-    assert ledger(empty_db) == recorded and history(empty_db) == migrated
-    assert "db/seed/010_demo_users.sql" not in recorded  # apply never loads demo data
+    assert ledger_rows(empty_db) == recorded and history(empty_db) == migrated  # not even a timestamp moved
+    assert "db/seed/010_demo_users.sql" not in ledger(empty_db)  # apply never loads demo data
 
 
 def test_every_migration_is_recorded_as_supabase_db_push_records_it(empty_db):
