@@ -58,14 +58,23 @@ def _lock_timeout(conn: psycopg.Connection, seconds: float) -> None:
 
 
 def holders(conn: psycopg.Connection, table: str) -> str:
-    """Who holds a lock on ``table`` now: ``pid 123 (AccessShareLock, idle in transaction: select ...)``."""
+    """Who holds a lock on ``table`` now: ``pid 123 (AccessShareLock, role app, idle in
+    transaction for 6 s, application psql)``. Never the session's query text: it may hold a
+    secret."""
     rows = conn.execute(
-        "select l.pid, l.mode, coalesce(a.state, ''), left(coalesce(a.query, ''), 60) from pg_locks l"
-        " left join pg_stat_activity a on a.pid = l.pid"
+        "select l.pid, l.mode, coalesce(a.usename::text, '?'), coalesce(a.state, '?'),"
+        " coalesce(extract(epoch from now() - a.xact_start)::int, 0), coalesce(a.application_name, '')"
+        " from pg_locks l left join pg_stat_activity a on a.pid = l.pid"
         " where l.locktype = 'relation' and l.granted and l.relation = to_regclass(%s) and l.pid <> pg_backend_pid()",
         [table],
     ).fetchall()
-    return ", ".join(f"pid {pid} ({mode}, {state}: {query})" for pid, mode, state, query in rows) or "none now"
+    return (
+        ", ".join(
+            f"pid {pid} ({mode}, role {role}, {state} for {age} s" + (f", application {app})" if app else ")")
+            for pid, mode, role, state, age, app in rows
+        )
+        or "none now"
+    )
 
 
 def run_guarded(
@@ -109,8 +118,8 @@ def run_guarded(
     held_by = holders(conn, table) if table in locks else "unknown"
     raise LockTimeoutError(
         f"{step}: could not take {mode} on {table} within {policy.timeout:g} s in {policy.retries + 1} attempts "
-        f"(held by: {held_by}); nothing of this step was applied, and no request waited longer than the "
-        f"lock timeout; rerun apply when the table is free, or raise --lock-timeout"
+        f"(held by: {held_by}); nothing of this step was applied; rerun apply when the table is free, "
+        f"or raise --lock-timeout"
     )
 
 

@@ -149,7 +149,8 @@ def test_a_reader_holding_a_table_past_every_retry_fails_apply_naming_it_and_not
 
     message = str(err.value)
     assert "could not take AccessExclusiveLock on public.messages" in message
-    assert "in 3 attempts" in message and "held by: pid" in message
+    assert "in 3 attempts" in message and "held by: pid" in message and "application coachdb-load-holder" in message
+    assert "select count(*)" not in message  # never another session's query text
     assert "nothing of this step was applied" in message
     assert policies(admin) == before
     assert admin.execute(
@@ -159,3 +160,19 @@ def test_a_reader_holding_a_table_past_every_retry_fails_apply_naming_it_and_not
     waits = [seconds for _, seconds, _ in others]
     print(f"\napply failing on a held table: max request {max(waits) * 1000:.0f} ms over {len(waits)} requests")
     assert max(waits) < TIMEOUT + MARGIN
+
+
+def test_a_lock_timeout_that_is_not_positive_is_one_clear_line(db_url):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "apply", "--url", db_url, "--lock-timeout", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "coachdb: error: --lock-timeout must be above 0 seconds and --lock-retries 0 or more"
+    )
