@@ -35,6 +35,7 @@ from harness import ROOT, bench
 from harness.doctor import command as doctor_command
 from harness.errors import HarnessError, ProviderError, ProviderUnavailable
 from harness.generate import Scale, generate
+from harness.guard import LockPolicy
 from harness.lint import run as run_lint
 from harness.loader import apply
 from harness.pooler import find_pgbouncer
@@ -150,16 +151,33 @@ def _serve(args: argparse.Namespace, interrupts: Interrupts) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    """Print the plan, then (unless --dry-run) run it and say what was done. Exit 1 when drift
+    remains that apply does not repair by itself (schema drift: it needs a migration)."""
     url = args.url or os.environ.get(URL_ENV)
     if not url:
         raise HarnessError(f"apply needs a database: --url URL or {URL_ENV}")
-    report = apply(url, seed=args.seed)
+    if args.lock_timeout <= 0 or args.lock_retries < 0:
+        raise HarnessError("--lock-timeout must be above 0 seconds and --lock-retries 0 or more")
+    policy = LockPolicy(timeout=args.lock_timeout, retries=args.lock_retries)
+    report = apply(url, seed=args.seed, dry_run=args.dry_run, lock=policy, on_plan=lambda p: print(p.render()))
+    if args.dry_run:
+        print("dry run: nothing was changed")
+        return 0
     for name in report.applied:
         print(f"applied   {name}")
+    for line in report.concurrent:
+        print(f"built     {line}")
+    for line in report.repaired:
+        print(f"repaired  {line}")
+    for statement in report.skipped:
+        print(f"skipped   {statement.splitlines()[0]} (it would change nothing)")
     print(report.summary())
     repaired = run_repairs(url, out=lambda line: print(f"repair    {line}"))
     if repaired:
         print(f"{repaired} missing unique key(s) restored (merged rows kept in coachdb_meta.merged_rows)")
+    if report.unresolved:
+        print(render_text(report.unresolved))
+        return 1
     return 0
 
 
@@ -487,12 +505,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap = command(
         "apply",
-        "load the SQL tree into an existing database, idempotently",
-        "Load the SQL tree into the database at --url, file by file with a ledger; a second run "
-        "changes nothing. The Supabase stand-in is loaded only where the database has no auth schema.",
+        "bring a live database to the SQL tree: plan, migrations, convergence",
+        "Bring the database at --url to the SQL tree: a preflight that refuses (writing nothing) where "
+        "the tree would collide with objects that are not coachdb's, the pending migrations of "
+        "supabase/migrations (recorded as `supabase db push` records them), then convergence of RLS, "
+        "policies, grants, functions, triggers and comments. Every lock on an existing table waits at "
+        "most --lock-timeout, retried with backoff. --dry-run prints the plan and changes nothing.",
     )
     ap.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
     ap.add_argument("--seed", action="store_true", help="also load the demo data (never on production)")
+    ap.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    ap.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=LockPolicy.timeout,
+        metavar="SECONDS",
+        help="longest any request may wait behind one of apply's steps (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--lock-retries",
+        type=int,
+        default=LockPolicy.retries,
+        metavar="N",
+        help="retries of a step that could not get its locks, with backoff (default: %(default)s)",
+    )
 
     doctor = command(
         "doctor",

@@ -1,5 +1,9 @@
 """Fast fresh databases: the SQL tree is applied once into a template, and each test gets
-``create database ... template`` of it, a file-level copy that costs milliseconds."""
+``create database ... template`` of it, a file-level copy that costs milliseconds.
+
+The template is built by ``coachdb apply`` itself (stand-in, migrations, convergence), so the
+whole suite runs on exactly what apply produces; a template whose tree and migrations
+disagree (a schema file changed without its migration) is an error, not a silent mismatch."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from harness import SQL_ROOT
+from harness.errors import LoaderError
 from harness.loader import ApplyReport, apply
 from harness.providers.base import Provider
 
@@ -44,6 +49,11 @@ class DatabaseFactory:
             ) if self._exists(conn, self.template) else None
         url = self.create_empty(self.template)
         report = apply(url, root=self.root, seed=seed)
+        if report.unresolved:
+            raise LoaderError(
+                "the template does not match the SQL tree after apply: "
+                + "; ".join(f"{f.name} {f.object}: {f.remediation}" for f in report.unresolved)
+            )
         with self._admin() as conn:
             conn.execute(sql.SQL("alter database {} is_template true").format(sql.Identifier(self.template)))
         return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -31,9 +32,11 @@ def test_apply_twice_changes_nothing_the_second_time(empty_url):
     second = run("apply", "--url", empty_url)
 
     assert first.returncode == 0, first.stderr
-    assert "applied   db/schema/010_profiles.sql" in first.stdout
+    assert "applied   supabase/migrations/20261125000500_schema_010_profiles.sql" in first.stdout
     assert second.returncode == 0, second.stderr
-    assert second.stdout.startswith("0 file(s) applied")
+    assert re.search(
+        r"^0 file\(s\) applied, \d+ migration\(s\) already there; 0 drift repair\(s\)", second.stdout, re.M
+    )
     with psycopg.connect(empty_url) as conn:
         assert conn.execute("select count(*) from auth.users").fetchone() == (0,)  # no demo data
 

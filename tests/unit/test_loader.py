@@ -1,5 +1,6 @@
-"""The loader: one order, a ledger, idempotent re-apply, errors as file:line, the stand-in
-only where the database has no auth schema of its own, and no superuser needed."""
+"""The loader: one order, the migration history as Supabase's CLI keeps it plus coachdb's
+ledger, idempotent re-apply, errors as file:line, the stand-in only where the database has no
+auth schema of its own, and no superuser needed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from harness import ROOT
 from harness.errors import LoaderError
-from harness.loader import apply, statements
+from harness.loader import apply, statements, tree_migrations
 from harness.sqltree import sql_files
 
 
@@ -28,6 +29,11 @@ def ledger(url: str) -> dict[str, str]:
         return dict(conn.execute("select file, checksum from coachdb_meta.applied_files").fetchall())
 
 
+def ledger_rows(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select file, checksum, applied_at from coachdb_meta.applied_files order by 1").fetchall()
+
+
 def test_load_order_is_stage_then_file_name():
     names = [f.name for f in sql_files()]
     stages = [name.split("/")[1] for name in names]
@@ -37,21 +43,40 @@ def test_load_order_is_stage_then_file_name():
         assert in_stage == sorted(in_stage)
 
 
+def history(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select version, name, statements from supabase_migrations.schema_migrations order by version"
+        ).fetchall()
+
+
 def test_second_apply_changes_nothing(empty_db):
     first = apply(empty_db)
-    recorded = ledger(empty_db)
+    recorded, migrated = ledger_rows(empty_db), history(empty_db)
     second = apply(empty_db)
 
     assert first.applied and first.standin == "loaded"
-    assert second.applied == []
-    assert sorted(second.unchanged) == sorted(first.applied)
-    assert ledger(empty_db) == recorded
-    assert "db/seed/010_demo_users.sql" not in recorded  # apply never loads demo data
+    assert second.applied == [] and second.repaired == [] and second.skipped == []
+    assert second.unchanged == [m.label for m in tree_migrations()]
+    assert ledger_rows(empty_db) == recorded and history(empty_db) == migrated  # not even a timestamp moved
+    assert "db/seed/010_demo_users.sql" not in ledger(empty_db)  # apply never loads demo data
 
 
-def test_ledger_records_every_file_with_its_checksum(empty_db):
+def test_every_migration_is_recorded_as_supabase_db_push_records_it(empty_db):
     apply(empty_db)
-    expected = {f.name: f.checksum for f in sql_files(stages=("standin", "schema", "functions", "policies"))}
+    expected = [(m.version, m.name, [text for _, text in statements(m.text)]) for m in tree_migrations()]
+    assert history(empty_db) == expected
+    with psycopg.connect(empty_db) as conn:  # the CLI's own table shape
+        columns = conn.execute(
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'supabase_migrations' and table_name = 'schema_migrations' order by 1"
+        ).fetchall()
+    assert columns == [("name", "text"), ("statements", "ARRAY"), ("version", "text")]
+
+
+def test_ledger_records_the_standin_and_the_repeatable_files_with_their_checksums(empty_db):
+    apply(empty_db)
+    expected = {f.name: f.checksum for f in sql_files(stages=("standin", "functions", "policies"))}
     assert ledger(empty_db) == expected
 
 
@@ -80,20 +105,43 @@ def test_syntax_error_names_file_and_line(empty_db, tree_copy):
         apply(empty_db, root=tree_copy)
 
 
-def test_changed_schema_file_is_refused(empty_db, tree_copy):
+def test_changed_schema_file_without_a_migration_is_drift_that_needs_coachdb_diff(empty_db, tree_copy):
     apply(empty_db, root=tree_copy)
     path = tree_copy / "db" / "schema" / "010_profiles.sql"
-    path.write_text(path.read_text() + "\n-- an edit\n")
-    with pytest.raises(LoaderError, match=r"010_profiles\.sql:1: changed after it was applied"):
-        apply(empty_db, root=tree_copy)
+    path.write_text(
+        path.read_text() + "\nalter table public.profiles add column nickname text;\n"
+        "comment on column public.profiles.nickname is 'What friends call the user.';\n"
+    )
 
-
-def test_changed_function_file_is_applied_again(empty_db, tree_copy):
-    apply(empty_db, root=tree_copy)
-    path = tree_copy / "db" / "functions" / "020_finalize_onboarding.sql"
-    path.write_text(path.read_text() + "\n-- an edit\n")
     report = apply(empty_db, root=tree_copy)
-    assert report.applied == ["db/functions/020_finalize_onboarding.sql"]
+
+    assert report.applied == []
+    [finding] = report.unresolved
+    assert (finding.name, finding.object) == ("drift_missing_column", "public.profiles.nickname")
+    assert "coachdb diff" in finding.remediation
+    with psycopg.connect(empty_db) as conn:  # apply never runs a schema file by itself
+        assert conn.execute("select to_regclass('public.profiles')").fetchone()[0] is not None
+        assert conn.execute(
+            "select count(*) from pg_attribute where attrelid = 'public.profiles'::regclass and attname = 'nickname'"
+        ).fetchone() == (0,)
+
+
+def test_changed_function_file_without_a_migration_is_converged_to_the_tree(empty_db, tree_copy):
+    apply(empty_db, root=tree_copy)
+    path = tree_copy / "db" / "functions" / "080_export_my_data.sql"
+    path.write_text(path.read_text() + "\ncomment on function public.export_my_data() is 'Everything you own.';\n")
+
+    report = apply(empty_db, root=tree_copy)
+
+    assert report.applied == []
+    assert report.repaired == ["comment on function public.export_my_data(): changed, restored"]
+    checksums = {f.name: f.checksum for f in sql_files(tree_copy, stages=("functions",))}
+    name = "db/functions/080_export_my_data.sql"
+    assert ledger(empty_db)[name] == checksums[name]  # the ledger says which tree it converged to
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("select obj_description('public.export_my_data()'::regprocedure)").fetchone() == (
+            "Everything you own.",
+        )
 
 
 def test_statements_split_with_their_lines():
