@@ -1,0 +1,65 @@
+"""The two ways to build the app's schema on a database, and scratch databases to build in.
+
+- :func:`from_tree`: ``coachdb apply`` (the loader, stand-in included where ``auth`` is absent);
+- :func:`from_migrations`: Supabase's roles and ``auth`` first (the stand-in, as a Supabase
+  project has them before any migration), then ``supabase/migrations`` the way
+  ``supabase db push`` loads them.
+
+``coachdb diff`` builds the previous state one way and the edited tree the other; the tests
+prove that both ways give the same catalog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from harness import SQL_ROOT
+from harness.errors import HarnessError
+from harness.loader import ApplyReport, apply, statements
+from harness.providers.base import to_url
+from harness.sqltree import sql_files
+from harness.supabase_push import PushReport, push
+
+
+def from_tree(url: str, root: Path = SQL_ROOT, *, seed: bool = False) -> ApplyReport:
+    return apply(url, root=root, seed=seed)
+
+
+def install_standin(url: str, root: Path = SQL_ROOT) -> None:
+    """Supabase's roles, ``auth`` schema and default privileges, as a fresh Supabase project
+    has them (no ledger: on Supabase they are not the app's)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("select to_regnamespace('auth') is not null").fetchone()[0]:
+            return
+        with conn.transaction():
+            for file in sql_files(root, stages=("standin",)):
+                for _, statement in statements(file.text) or [(1, file.text)]:
+                    conn.execute(statement.encode())
+
+
+def from_migrations(url: str, directory: Path | None = None, root: Path = SQL_ROOT) -> PushReport:
+    install_standin(url, root)
+    return push(url, directory)
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str = "coachdb_scratch") -> Iterator[str]:
+    """A new empty database on the server of ``server_url``, dropped afterwards; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {} template template0").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise HarnessError(f"cannot create a scratch database ({exc.diag.message_primary or exc})") from exc
+    try:
+        yield to_url({**conninfo_to_dict(server_url), "dbname": name})
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
