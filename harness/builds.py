@@ -50,12 +50,18 @@ def from_migrations(url: str, directory: Path | None = None, root: Path = SQL_RO
 
 
 @contextlib.contextmanager
-def scratch_database(server_url: str, prefix: str = "coachdb_scratch") -> Iterator[str]:
-    """A new empty database on the server of ``server_url``, dropped afterwards; its URL."""
+def scratch_database(
+    server_url: str, prefix: str = "coachdb_scratch", *, copy_of: str | None = None
+) -> Iterator[str]:
+    """A new database on the server of ``server_url``, empty or a copy of the database
+    ``copy_of`` (a URL on that server, with no session connected), dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    template = conninfo_to_dict(copy_of)["dbname"] if copy_of else "template0"
     try:
         with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("create database {} template template0").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
     except psycopg.Error as exc:
         raise HarnessError(f"cannot create a scratch database ({exc.diag.message_primary or exc})") from exc
     try:

@@ -1,0 +1,340 @@
+"""``coachdb diff``: the migration from the previous state (the migrations) to the edited tree.
+
+``db/`` is the declared state, edited in place. To turn an edit into a migration:
+
+1. two scratch databases: the previous state (Supabase's ``auth`` and roles, then every
+   migration the ``db push`` way) and the edited tree (``coachdb apply``); their ledgers
+   are dropped so that only the schema is compared;
+2. the function and policy files whose text differs from the text they last went into a
+   migration with (:func:`harness.migrations.carried_files`) are carried whole: the
+   migration re-runs their new text, so grants, comments and formatting travel as written;
+3. everything else (tables, columns, constraints, indexes, types, triggers, comments,
+   dropped functions and policies) comes from the diff engine: ``results`` (PyPI), the
+   maintained successor of migra by migra's author, with privileges. The objects the carried
+   files define are hidden from the engine, so nothing is written twice;
+4. renames the engine cannot know about (it sees a dropped column and a new one) are given
+   as ``--rename schema.table.old=new`` and go first, as ``alter table ... rename column``;
+5. the migration is run on a copy of the previous state: each statement's locks, rewrites
+   and data loss are measured and written above it (with squawk's findings and, when
+   plugged in, a classifier's), and the result must have the edited tree's catalog, or
+   nothing is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from pglast import ast, parse_sql
+from psycopg import sql
+
+from harness import SQL_ROOT, builds, catalog, risks
+from harness.errors import HarnessError
+from harness.migrations import carried_files, carry, migrations_dir, new_migration, read_migrations
+from harness.sqltree import sql_files
+from harness.supabase_push import split
+
+LEDGERS = ("coachdb_meta", "supabase_migrations")
+#: Every migration's first statement: an API request never queues behind it for longer.
+LOCK_TIMEOUT = "set local lock_timeout = '4s';"
+RENAME = re.compile(r"^(?P<schema>\w+)\.(?P<table>\w+)\.(?P<old>\w+)=(?P<new>\w+)$")
+
+
+@dataclass(frozen=True)
+class Rename:
+    schema: str
+    table: str
+    old: str
+    new: str
+
+    @classmethod
+    def parse(cls, text: str) -> Rename:
+        m = RENAME.match(text)
+        if not m:
+            raise HarnessError(f"--rename: {text!r} must be schema.table.old=new (like public.plans.name=title)")
+        return cls(m["schema"], m["table"], m["old"], m["new"])
+
+    def statement(self) -> str:
+        return str(
+            sql.SQL("alter table {}.{} rename column {} to {}").format(
+                sql.Identifier(self.schema),
+                sql.Identifier(self.table),
+                sql.Identifier(self.old),
+                sql.Identifier(self.new),
+            ).as_string(None)
+        )
+
+
+@dataclass
+class DiffResult:
+    text: str = ""
+    carried: list[str] = field(default_factory=list)
+    statement_risks: list[risks.StatementRisk] = field(default_factory=list)
+    squawked: bool = False
+    path: Path | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+    @property
+    def risky(self) -> list[risks.StatementRisk]:
+        return [r for r in self.statement_risks if r.risky]
+
+
+# -- what the carried files define -------------------------------------------------------------
+
+
+@dataclass
+class Defined:
+    functions: set[tuple[str, str]] = field(default_factory=set)
+    policies: set[tuple[str, str, str]] = field(default_factory=set)
+    granted: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _qualified(names: list) -> tuple[str, str]:
+    parts = [n.sval for n in names]
+    return (parts[0], parts[1]) if len(parts) == 2 else ("public", parts[-1])
+
+
+def defined_by(texts: list[str]) -> Defined:
+    """The functions, policies and granted objects that ``texts`` create, by PostgreSQL's
+    own parser (pglast)."""
+    found = Defined()
+    for text in texts:
+        for raw in parse_sql(text):
+            stmt = raw.stmt
+            if isinstance(stmt, ast.CreateFunctionStmt):
+                found.functions.add(_qualified(stmt.funcname))
+            elif isinstance(stmt, ast.CreatePolicyStmt):
+                table = stmt.table
+                found.policies.add((table.schemaname or "public", table.relname, stmt.policy_name))
+            elif isinstance(stmt, ast.GrantStmt):
+                for obj in stmt.objects or ():
+                    if isinstance(obj, ast.RangeVar):
+                        found.granted.add((obj.schemaname or "public", obj.relname))
+                    elif isinstance(obj, ast.ObjectWithArgs):
+                        found.granted.add(_qualified(obj.objname))
+    return found
+
+
+# -- the engine ---------------------------------------------------------------------------------
+
+
+def _hide(inspector: object, defined: Defined) -> None:
+    """Take the objects the carried files define out of what the engine compares."""
+    for attribute in ("functions", "selectables"):
+        objects = getattr(inspector, attribute)
+        for key in [k for k, v in objects.items() if (v.schema, v.name) in defined.functions]:
+            del objects[key]
+    policies = inspector.rlspolicies
+    for key in [k for k, v in policies.items() if (v.schema, v.table_name, v.name) in defined.policies]:
+        del policies[key]
+    hidden = defined.functions | defined.granted
+    privileges = inspector.privileges
+    for key in [k for k, v in privileges.items() if (v.schema, v.name) in hidden]:
+        del privileges[key]
+
+
+#: The engine's two orderings, tried in this order. Its category order (``add_all_changes``)
+#: touches only what changed. Its dependency-ordered one (``add_all_changes_ordered``) also
+#: drops and re-adds every foreign key of a changed table (a lock on the referenced table,
+#: auth.users included, and a validating scan), and in results 2.0 it re-adds
+#: ``on delete set null (col)`` without its column list: so it is the fallback, for a change
+#: whose statements the category order cannot sequence (verification decides).
+STRATEGIES = ("add_all_changes", "add_all_changes_ordered")
+
+
+def engine_statements(source_url: str, target_url: str, hide: Defined, strategy: str = STRATEGIES[0]) -> list[str]:
+    """What the diff engine says turns ``source`` into ``target``, minus ``hide``."""
+    try:
+        import results
+        from results.dbdiff import Migration
+        from results.schemainspect import get_inspector
+    except ImportError as exc:
+        raise HarnessError("coachdb diff needs its diff engine: pip install 'coachdb[diff]'") from exc
+    inspectors = []
+    for url in (source_url, target_url):
+        inspector = get_inspector(results.db(url))
+        _hide(inspector, hide)
+        inspectors.append(inspector)
+    migration = Migration(*inspectors)
+    migration.set_safety(False)
+    getattr(migration, strategy)(privileges=True)
+    return [s.strip() for s in migration.statements if s.strip()]
+
+
+def engine_version() -> str:
+    try:
+        import results
+    except ImportError:
+        return "not installed"
+    return f"results {results.__version__}"
+
+
+# -- building, composing, verifying -----------------------------------------------------------
+
+
+def _drop_ledgers(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for schema in LEDGERS:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+
+
+def _copy(server_url: str, source_url: str) -> contextlib.AbstractContextManager[str]:
+    return builds.scratch_database(server_url, prefix="coachdb_diff_copy", copy_of=source_url)
+
+
+def changed_carried_files(root: Path, directory: Path) -> list[tuple[str, str]]:
+    """(name, new text) of each function and policy file whose text is not the one it last
+    went into a migration with, in load order."""
+    recorded = carried_files(read_migrations(directory))
+    return [
+        (f.name, f.text) for f in sql_files(root, stages=("functions", "policies")) if recorded.get(f.name) != f.text
+    ]
+
+
+def compose(
+    name: str,
+    renames: list[Rename],
+    statement_risks: list[risks.StatementRisk],
+    carried: list[tuple[str, str]],
+    squawked: bool,
+) -> str:
+    risky = [r for r in statement_risks if r.risky]
+    head = [
+        f"-- {name}: written by `coachdb diff` from the edited tree (db/) against the previous state",
+        f"-- (supabase/migrations), by the diff engine {engine_version()}; verified: applied to the previous",
+        "-- state it gives the tree's catalog. Above each statement: the locks it took, rewrites and data",
+        "-- loss as measured on a copy of the previous state"
+        + ("; squawk's findings." if squawked else " (squawk was not installed: not linted)."),
+        f"-- Statements that need a look: {len(risky)}.",
+        "",
+        "-- db push runs this file in one transaction: no lock is waited for longer than this.",
+        LOCK_TIMEOUT,
+        "",
+    ]
+    body = []
+    for risk in statement_risks:
+        note = risk.comment()
+        body.append((note + "\n" if note else "") + risk.statement.rstrip().rstrip(";") + ";\n")
+    for file, text in carried:
+        body.append(f"-- {file} changed: its new text, re-run whole (it is written to be re-runnable).\n")
+        body.append(carry(file, text))
+    return "\n".join(head) + "\n" + "\n".join(body)
+
+
+@contextlib.contextmanager
+def _server(server_url: str | None) -> Iterator[str]:
+    if server_url:
+        yield server_url
+        return
+    from harness.providers import get_provider
+
+    with get_provider("embedded") as server:
+        yield server.url
+
+
+def diff(
+    name: str,
+    *,
+    server_url: str | None = None,
+    root: Path = SQL_ROOT,
+    directory: Path | None = None,
+    renames: list[Rename] | None = None,
+    classifier: risks.Classifier | None = None,
+    write: bool = True,
+) -> DiffResult:
+    """Build both states on the server at ``server_url`` (a throwaway embedded one when
+    None), write the verified, annotated migration ``<version>_<name>.sql`` into
+    ``directory`` (supabase/migrations) and return it. Nothing is written when the tree and
+    the migrations agree, or when the migration would not give the tree's catalog."""
+    directory = directory or migrations_dir()
+    renames = renames or []
+    carried = changed_carried_files(root, directory)
+    result = DiffResult(carried=[file for file, _ in carried])
+    with (
+        _server(server_url) as server,
+        builds.scratch_database(server, prefix="coachdb_diff_prev") as previous,
+        builds.scratch_database(server, prefix="coachdb_diff_tree") as tree,
+    ):
+        builds.from_migrations(previous, directory, root)
+        builds.from_tree(tree, root)
+        for url in (previous, tree):
+            _drop_ledgers(url)
+        failures = []
+        for strategy in STRATEGIES:
+            try:
+                built = _attempt(name, server, previous, tree, renames, carried, strategy, classifier)
+            except HarnessError as exc:
+                failures.append(f"{strategy}: {exc}")
+                continue
+            if built is None:
+                return result
+            result.statement_risks, result.squawked, result.text = built
+            break
+        else:
+            raise HarnessError("no migration from the diff engine passes verification:\n" + "\n".join(failures))
+    if write:
+        result.path = new_migration(name, result.text, directory)
+    return result
+
+
+def _attempt(
+    name: str,
+    server: str,
+    previous: str,
+    tree: str,
+    renames: list[Rename],
+    carried: list[tuple[str, str]],
+    strategy: str,
+    classifier: risks.Classifier | None,
+) -> tuple[list[risks.StatementRisk], bool, str] | None:
+    """One engine ordering: the measured, annotated and verified migration, or None when
+    there is nothing to migrate."""
+    with _copy(server, previous) as renamed:
+        with psycopg.connect(renamed, autocommit=True) as conn:
+            for rename in renames:
+                try:
+                    conn.execute(rename.statement())
+                except psycopg.Error as exc:
+                    raise HarnessError(f"--rename {rename.old}: {exc.diag.message_primary}") from exc
+        statements = [r.statement() for r in renames]
+        statements += engine_statements(renamed, tree, defined_by([text for _, text in carried]), strategy)
+    if not statements and not carried:
+        return None
+    carried_statements = [s for _, text in carried for s in split(text)]
+    with _copy(server, previous) as trial:
+        measured = risks.measure(trial, statements + carried_statements)[: len(statements)]
+    with psycopg.connect(previous) as conn:
+        version = conn.info.server_version
+    squawked = risks.lint(measured, f"{version // 10000}.0", preamble=LOCK_TIMEOUT + "\n")
+    risks.classify(measured, classifier)
+    text = compose(name, renames, measured, carried, squawked)
+    with _copy(server, previous) as check:
+        verify(check, tree, text)
+    return measured, squawked, text
+
+
+def verify(previous_url: str, tree_url: str, text: str) -> None:
+    """Run the migration on ``previous_url`` the ``db push`` way (its statements as the CLI
+    cuts them, in one transaction) and require the catalog of ``tree_url``."""
+    with psycopg.connect(previous_url) as conn:
+        for index, statement in enumerate(split(text)):
+            try:
+                conn.execute(statement.encode())
+            except psycopg.Error as exc:
+                raise HarnessError(
+                    f"the migration fails at statement {index + 1}: {exc.diag.message_primary or exc}"
+                ) from exc
+        conn.commit()
+    with psycopg.connect(previous_url, autocommit=True) as a, psycopg.connect(tree_url, autocommit=True) as b:
+        problems = catalog.differences(catalog.snapshot(a), catalog.snapshot(b), ("migration", "tree"))
+    if problems:
+        raise HarnessError(
+            "the migration does not give the edited tree's catalog (nothing written):\n  " + "\n  ".join(problems[:20])
+        )
