@@ -50,9 +50,7 @@ def from_migrations(url: str, directory: Path | None = None, root: Path = SQL_RO
 
 
 @contextlib.contextmanager
-def scratch_database(
-    server_url: str, prefix: str = "coachdb_scratch", *, copy_of: str | None = None
-) -> Iterator[str]:
+def scratch_database(server_url: str, prefix: str = "coachdb_scratch", *, copy_of: str | None = None) -> Iterator[str]:
     """A new database on the server of ``server_url``, empty or a copy of the database
     ``copy_of`` (a URL on that server, with no session connected), dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"

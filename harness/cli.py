@@ -1,4 +1,5 @@
-"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``test``.
+"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``test``,
+``supabase``, ``push``, ``diff``.
 
 Every failure the harness expects (a server that will not start, a SQL file that does not
 apply, a database that cannot be reached) ends as one line, ``coachdb: error: ...``, and a
@@ -180,6 +181,57 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- supabase, push and diff -------------------------------------------------------------------
+
+
+def cmd_supabase(args: argparse.Namespace) -> int:
+    from harness.supabase_project import generate, stale_files
+
+    if args.check:
+        stale = stale_files()
+        for name in stale:
+            print(f"stale     supabase/{name}")
+        print("supabase/ is up to date" if not stale else "run `coachdb supabase` to refresh it")
+        return 1 if stale else 0
+    changed = generate()
+    for name in changed:
+        print(f"wrote     supabase/{name}")
+    print(f"supabase/: {len(changed)} file(s) written" if changed else "supabase/ is up to date")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from harness.supabase_push import push
+
+    url = args.url or os.environ.get(URL_ENV)
+    if not url:
+        raise HarnessError(f"push needs a database: --url URL or {URL_ENV}")
+    report = push(url, Path(args.migrations) if args.migrations else None, out=print)
+    print(report.summary())
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from harness.diff import Rename, diff
+
+    renames = [Rename.parse(text) for text in args.rename]
+    result = diff(args.name, server_url=args.url, renames=renames, write=not args.dry_run)
+    if result.empty:
+        print("no changes: the tree and supabase/migrations agree")
+        return 0
+    if args.dry_run:
+        print(result.text)
+    for risk in result.risky:
+        first = risk.statement.splitlines()[0][:100]
+        reasons = [*risk.data_loss, *risk.casts, *(f"rewrites {r}" for r in risk.rewrites), *risk.squawk]
+        print(f"risk      {first}\n          " + "\n          ".join(reasons))
+    for file in result.carried:
+        print(f"carried   {file} (its new text)")
+    if result.path:
+        print(f"wrote     {result.path.relative_to(ROOT) if result.path.is_relative_to(ROOT) else result.path}")
+    return 0
+
+
 # -- test ---------------------------------------------------------------------------------------
 
 
@@ -266,6 +318,27 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
     scale_options(gen)
 
+    supa = sub.add_parser("supabase", help="refresh supabase/ (config, tests, seed, baseline) from the tree")
+    supa.add_argument("--check", action="store_true", help="change nothing; exit 1 when supabase/ is stale")
+
+    push_parser = sub.add_parser("push", help="apply supabase/migrations as `supabase db push` does")
+    push_parser.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
+    push_parser.add_argument("--migrations", help="directory of migrations (default: supabase/migrations)")
+
+    diff_parser = sub.add_parser("diff", help="write the migration from supabase/migrations to the edited tree")
+    diff_parser.add_argument("--name", required=True, help="the migration's name: lowercase, digits, underscores")
+    diff_parser.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="SCHEMA.TABLE.OLD=NEW",
+        help="a column renamed in the tree (else the engine drops it and adds a new one)",
+    )
+    diff_parser.add_argument(
+        "--url", help="a server where scratch databases may be created (default: a throwaway embedded one)"
+    )
+    diff_parser.add_argument("--dry-run", action="store_true", help="print the migration, write nothing")
+
     test = sub.add_parser("test", help="run the test suite; other arguments go to pytest")
     test.add_argument(
         "--provider",
@@ -294,6 +367,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_bench(args)
         if args.command == "generate":
             return cmd_generate(args)
+        if args.command == "supabase":
+            return cmd_supabase(args)
+        if args.command == "push":
+            return cmd_push(args)
+        if args.command == "diff":
+            return cmd_diff(args)
         return cmd_test(args, rest)
     except HarnessError as exc:
         print(f"coachdb: error: {exc}", file=sys.stderr)

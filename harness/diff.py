@@ -34,7 +34,14 @@ from psycopg import sql
 
 from harness import SQL_ROOT, builds, catalog, risks
 from harness.errors import HarnessError
-from harness.migrations import carried_files, carry, migrations_dir, new_migration, read_migrations
+from harness.migrations import (
+    carried_files,
+    carry,
+    check_name,
+    migrations_dir,
+    new_migration,
+    read_migrations,
+)
 from harness.sqltree import sql_files
 from harness.supabase_push import split
 
@@ -60,12 +67,14 @@ class Rename:
 
     def statement(self) -> str:
         return str(
-            sql.SQL("alter table {}.{} rename column {} to {}").format(
+            sql.SQL("alter table {}.{} rename column {} to {}")
+            .format(
                 sql.Identifier(self.schema),
                 sql.Identifier(self.table),
                 sql.Identifier(self.old),
                 sql.Identifier(self.new),
-            ).as_string(None)
+            )
+            .as_string(None)
         )
 
 
@@ -253,6 +262,7 @@ def diff(
     None), write the verified, annotated migration ``<version>_<name>.sql`` into
     ``directory`` (supabase/migrations) and return it. Nothing is written when the tree and
     the migrations agree, or when the migration would not give the tree's catalog."""
+    check_name(name)
     directory = directory or migrations_dir()
     renames = renames or []
     carried = changed_carried_files(root, directory)

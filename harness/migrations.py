@@ -111,10 +111,16 @@ def next_version(existing: list[Migration], now: dt.datetime | None = None) -> s
     return str(max(version, newest + 1))
 
 
-def new_migration(name: str, text: str, directory: Path | None = None) -> Path:
-    """Write ``text`` as the next migration ``<version>_<name>.sql``; its path."""
+def check_name(name: str) -> str:
+    """A migration name the CLI and every shell accept: ``add_bio``."""
     if not NAME_PATTERN.match(name):
         raise HarnessError(f"--name: {name!r} must be lowercase letters, digits and underscores (like add_bio)")
+    return name
+
+
+def new_migration(name: str, text: str, directory: Path | None = None) -> Path:
+    """Write ``text`` as the next migration ``<version>_<name>.sql``; its path."""
+    check_name(name)
     directory = directory or migrations_dir()
     directory.mkdir(parents=True, exist_ok=True)
     migration = Migration(next_version(read_migrations(directory)), name, text)

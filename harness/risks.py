@@ -128,7 +128,7 @@ def measure(url: str, statements: list[str]) -> list[StatementRisk]:
                 risk.rewrites = sorted(r for r, node in after_nodes.items() if r in nodes and nodes[r] != node)
                 # By oid and attnum, so a rename is no loss; a type change casts every value.
                 gone = {rel for rel, _ in columns} - {rel for rel, _ in after_columns}
-                risk.data_loss = sorted({f"drops table {columns[key][0]} and its rows" for key in columns if key[0] in gone})
+                risk.data_loss = sorted({f"drops table {columns[k][0]} and its rows" for k in columns if k[0] in gone})
                 risk.data_loss += [
                     f"drops column {columns[key][0]}.{columns[key][1]} and its values"
                     for key in sorted(columns.keys() - after_columns.keys())

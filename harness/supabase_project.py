@@ -95,7 +95,7 @@ def stale_files(project: Path | None = None, root: Path = SQL_ROOT, tests: Path 
     are history, written once."""
     project = project or project_dir()
     wanted = render(root, tests)
-    stale = [name for name, text in wanted.items() if not (project / name).is_file() or (project / name).read_text() != text]
+    stale = [n for n, text in wanted.items() if not (project / n).is_file() or (project / n).read_text() != text]
     stale += [f"tests/{p.name}" for p in sorted((project / "tests").glob("*.sql")) if f"tests/{p.name}" not in wanted]
     if not read_migrations(migrations_dir(project.parent)):
         stale.append("migrations/ (no baseline)")
@@ -123,4 +123,3 @@ def generate(project: Path | None = None, root: Path = SQL_ROOT, tests: Path | N
     if not migrations.is_dir() or not read_migrations(migrations):
         changed += [f"migrations/{p.name}" for p in write_baseline(migrations, root)]
     return changed
-

@@ -226,9 +226,7 @@ def pending(local: list[LocalMigration], remote: list[str]) -> list[LocalMigrati
     local_versions = {m.version for m in local}
     missing = [v for v in remote if v not in local_versions]
     if missing:
-        raise PushError(
-            f"remote migration versions not found in the local migrations directory: {', '.join(missing)}"
-        )
+        raise PushError(f"remote migration versions not found in the local migrations directory: {', '.join(missing)}")
     applied = set(remote)
     newest = max(remote, default="")
     out_of_order = [m for m in local if m.version not in applied and m.version < newest]
@@ -249,9 +247,7 @@ class PushReport:
         return f"{len(self.applied)} migration(s) pushed, {self.already} already applied"
 
 
-def push(
-    url: str, directory: Path | None = None, *, out: Callable[[str], None] | None = None
-) -> PushReport:
+def push(url: str, directory: Path | None = None, *, out: Callable[[str], None] | None = None) -> PushReport:
     """Apply the pending migrations of ``directory`` to the database at ``url`` as
     ``supabase db push`` does. A failing file rolls back with its history row and stops the
     push; the error names the file and the statement."""
