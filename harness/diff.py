@@ -177,6 +177,55 @@ def engine_statements(source_url: str, target_url: str, hide: Defined, strategy:
     return [s.strip() for s in migration.statements if s.strip()]
 
 
+#: Every comment on an app object, keyed by the ``comment on`` target that sets it. The
+#: engine carries comments on tables, columns and functions, not on indexes, constraints,
+#: policies, triggers, types or schemas; these complete the migration, taken from the
+#: tree's catalog (a comment is metadata: no lock beyond the object's, no data).
+COMMENTS = """
+    select format('index %%I.%%I', n.nspname, c.relname), d.description
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
+    where n.nspname = any(%(schemas)s) and c.relkind in ('i', 'I')
+    union all
+    select format('constraint %%I on %%I.%%I', k.conname, n.nspname, c.relname), d.description
+    from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+    join pg_description d on d.objoid = k.oid and d.classoid = 'pg_constraint'::regclass
+    where n.nspname = any(%(schemas)s)
+    union all
+    select format('policy %%I on %%I.%%I', p.polname, n.nspname, c.relname), d.description
+    from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+    join pg_description d on d.objoid = p.oid and d.classoid = 'pg_policy'::regclass
+    where n.nspname = any(%(schemas)s)
+    union all
+    select format('trigger %%I on %%I.%%I', t.tgname, n.nspname, c.relname), d.description
+    from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+    join pg_description d on d.objoid = t.oid and d.classoid = 'pg_trigger'::regclass
+    where n.nspname = any(%(schemas)s)
+    union all
+    select format('type %%I.%%I', n.nspname, t.typname), d.description
+    from pg_type t join pg_namespace n on n.oid = t.typnamespace
+    join pg_description d on d.objoid = t.oid and d.classoid = 'pg_type'::regclass
+    where n.nspname = any(%(schemas)s) and t.typtype in ('e', 'd')
+    union all
+    select format('schema %%I', n.nspname), d.description
+    from pg_namespace n join pg_description d on d.objoid = n.oid and d.classoid = 'pg_namespace'::regclass
+    where n.nspname = any(%(schemas)s)
+"""
+
+
+def comment_statements(migrated_url: str, tree_url: str) -> list[str]:
+    """``comment on`` statements for the comments the engine left out (see COMMENTS)."""
+    params = {"schemas": list(catalog.APP_SCHEMAS)}
+    with psycopg.connect(migrated_url, autocommit=True) as a, psycopg.connect(tree_url, autocommit=True) as b:
+        have = dict(a.execute(COMMENTS, params).fetchall())
+        want = dict(b.execute(COMMENTS, params).fetchall())
+        return [
+            f"comment on {target} is " + (sql.Literal(want[target]).as_string(b) if target in want else "null")
+            for target in sorted(want.keys() | have.keys())
+            if want.get(target) != have.get(target)
+        ]
+
+
 def engine_version() -> str:
     try:
         import results
@@ -315,9 +364,14 @@ def _attempt(
                     raise HarnessError(f"--rename {rename.old}: {exc.diag.message_primary}") from exc
         statements = [r.statement() for r in renames]
         statements += engine_statements(renamed, tree, defined_by([text for _, text in carried]), strategy)
+    carried_statements = [s for _, text in carried for s in split(text)]
+    with _copy(server, previous) as migrated:
+        with psycopg.connect(migrated) as conn:
+            for statement in statements + carried_statements:
+                conn.execute(statement.encode())
+        statements += comment_statements(migrated, tree)
     if not statements and not carried:
         return None
-    carried_statements = [s for _, text in carried for s in split(text)]
     with _copy(server, previous) as trial:
         measured = risks.measure(trial, statements + carried_statements)[: len(statements)]
     with psycopg.connect(previous) as conn:

@@ -71,12 +71,16 @@ class StatementRisk:
     """One statement and what is known about it."""
 
     statement: str
-    locks: list[tuple[str, str]] = field(default_factory=list)  # (relation, mode) newly held
+    locks: list[tuple[str, str]] = field(default_factory=list)  # (relation, mode) it took
+    held: list[tuple[str, str]] = field(default_factory=list)  # blocking locks earlier statements hold
     rewrites: list[str] = field(default_factory=list)
     data_loss: list[str] = field(default_factory=list)
     casts: list[str] = field(default_factory=list)
     squawk: list[str] = field(default_factory=list)
     classifier: list[str] = field(default_factory=list)
+    #: It takes SHARE UPDATE EXCLUSIVE or stronger on a table that existed before the
+    #: migration (a table the same migration creates is empty and unused: nothing waits).
+    locks_existing: bool = False
 
     @property
     def blocking(self) -> list[tuple[str, str]]:
@@ -84,14 +88,19 @@ class StatementRisk:
 
     @property
     def risky(self) -> bool:
-        """Rewrites a table, loses or casts data, or squawk objects: worth a person's look."""
-        return bool(self.rewrites or self.data_loss or self.casts or self.squawk)
+        """Rewrites a table, loses or casts data, or a linter objects to a statement that
+        locks an existing table: worth a person's look."""
+        linted = bool(self.squawk or self.classifier) and self.locks_existing
+        return bool(self.rewrites or self.data_loss or self.casts or linted)
 
     def comment(self) -> str:
         lines = []
         if self.locks:
             held = "; ".join(f"{_MODE_NAMES.get(mode, mode)} on {rel}" for rel, mode in self.locks)
             lines.append(f"-- locks (measured): {held}")
+        if self.held:
+            still = "; ".join(f"{_MODE_NAMES.get(mode, mode)} on {rel}" for rel, mode in self.held)
+            lines.append(f"-- still held from earlier statements of this transaction: {still}")
         lines += [f"-- REWRITE (measured): {rel} is rewritten (new relfilenode)" for rel in self.rewrites]
         lines += [f"-- DATA LOSS (measured): {what}" for what in self.data_loss]
         lines += [f"-- TYPE CHANGE (measured): {what}" for what in self.casts]
@@ -114,6 +123,7 @@ def measure(url: str, statements: list[str]) -> list[StatementRisk]:
     risks = []
     with psycopg.connect(url) as conn:
         locks, nodes, columns = _snapshot(conn)
+        existing = set(nodes)
         try:
             for index, statement in enumerate(statements):
                 try:
@@ -125,6 +135,11 @@ def measure(url: str, statements: list[str]) -> list[StatementRisk]:
                     ) from exc
                 after_locks, after_nodes, after_columns = _snapshot(conn)
                 risk = StatementRisk(statement, locks=sorted(after_locks - locks))
+                risk.held = sorted((rel, mode) for rel, mode in locks if mode in BLOCKING_MODES)
+                risk.locks_existing = any(
+                    rel in existing and mode in ("ShareUpdateExclusiveLock", *BLOCKING_MODES)
+                    for rel, mode in risk.locks
+                )
                 risk.rewrites = sorted(r for r, node in after_nodes.items() if r in nodes and nodes[r] != node)
                 # By oid and attnum, so a rename is no loss; a type change casts every value.
                 gone = {rel for rel, _ in columns} - {rel for rel, _ in after_columns}

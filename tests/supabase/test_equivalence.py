@@ -36,7 +36,7 @@ def test_the_catalog_comparison_sees_each_kind_of_hand_change(scratch, catalog_o
         "function setting": "alter function public.export_my_data() set work_mem = '8MB'",
         "function acl": "grant execute on function public.export_my_data() to anon",
         "rls flag": "alter table public.plans disable row level security",
-        "policy": "alter policy \"users can read their own plans\" on public.plans to authenticated, service_role",
+        "policy": 'alter policy "users can read their own plans" on public.plans to authenticated, service_role',
         "trigger": "alter table public.plans disable trigger plans_set_updated_at",
         "column default": "alter table public.plans alter column weeks set default 4",
         "index": "create index plans_name_idx on public.plans (name)",

@@ -72,9 +72,12 @@ def test_a_failing_migration_rolls_back_with_its_history_row(scratch, tree):
         push(url, tree.migrations)
     with psycopg.connect(url) as conn:
         assert conn.execute("select to_regclass('public.half_done')").fetchone()[0] is None
-        assert conn.execute(
-            "select count(*) from supabase_migrations.schema_migrations where version = '29990101000000'"
-        ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "select count(*) from supabase_migrations.schema_migrations where version = '29990101000000'"
+            ).fetchone()[0]
+            == 0
+        )
 
 
 def test_push_refuses_a_history_the_cli_refuses_and_writes_nothing(scratch, tree, tmp_path):
