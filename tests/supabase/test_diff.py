@@ -65,6 +65,7 @@ class Edit:
 
 
 PLANS = "db/schema/020_plans.sql"
+NOT_BLANK = "    constraint plans_name_not_blank check (btrim(name) <> ''),\n"
 EDITS = {
     "add a nullable column": Edit(
         replace=[
