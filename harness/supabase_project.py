@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness import ROOT, SQL_ROOT
+from harness.errors import HarnessError
 from harness.migrations import migrations_dir, read_migrations, write_baseline
 from harness.sqltree import sql_files
 
@@ -68,7 +69,10 @@ PGTAP_PREAMBLE = (
 
 
 def _tests_source() -> Path:
-    return ROOT / "tests" / "sql"
+    source = ROOT / "tests" / "sql"
+    if not source.is_dir():
+        raise HarnessError(f"no {source}: `coachdb supabase` runs in a checkout of the repository")
+    return source
 
 
 def render(root: Path = SQL_ROOT, tests: Path | None = None) -> dict[str, str]:
