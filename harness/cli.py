@@ -185,8 +185,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_supabase(args: argparse.Namespace) -> int:
+    from harness.migrations import rebaseline
     from harness.supabase_project import generate, stale_files
 
+    if args.rebaseline:
+        for path in rebaseline():
+            print(f"wrote     supabase/migrations/{path.name}")
     if args.check:
         stale = stale_files()
         for name in stale:
@@ -320,6 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     supa = sub.add_parser("supabase", help="refresh supabase/ (config, tests, seed, baseline) from the tree")
     supa.add_argument("--check", action="store_true", help="change nothing; exit 1 when supabase/ is stale")
+    supa.add_argument(
+        "--rebaseline",
+        action="store_true",
+        help="rewrite the baseline migrations from the tree (only before the first deploy)",
+    )
 
     push_parser = sub.add_parser("push", help="apply supabase/migrations as `supabase db push` does")
     push_parser.add_argument("--url", help=f"database URL (default: ${URL_ENV})")

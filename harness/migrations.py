@@ -82,6 +82,23 @@ def write_baseline(directory: Path | None = None, root: Path = SQL_ROOT) -> list
     return written
 
 
+def rebaseline(directory: Path | None = None, root: Path = SQL_ROOT) -> list[Path]:
+    """Replace the baseline with the tree as it is now; refused when any migration other
+    than the baseline exists. Only for a project that was never deployed: a database that
+    took the old baseline would see new versions for objects it already has."""
+    directory = directory or migrations_dir()
+    existing = read_migrations(directory)
+    later = [m.filename for m in existing if not _BASELINE_LINE.match(m.text)]
+    if later:
+        raise HarnessError(
+            f"--rebaseline: {', '.join(later)} came after the baseline; write the change with "
+            "`coachdb diff --name NAME` instead"
+        )
+    for migration in existing:
+        (directory / migration.filename).unlink()
+    return write_baseline(directory, root)
+
+
 def carried_files(migrations: list[Migration]) -> dict[str, str]:
     """The text each file of the tree had when it last went into a migration: the baseline
     carries one file each, a ``coachdb diff`` migration the function and policy files it

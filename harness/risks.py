@@ -3,11 +3,11 @@ it rewrites a table, whether it can lose data; written into the migration as SQL
 
 Three sources, each named in the comment it produced:
 
-- ``measured``: the statements run, in one transaction as ``db push`` runs them, on a scratch
-  copy of the previous state; after each one the backend's own ``pg_locks`` rows, the
-  tables' ``relfilenode`` (a new one is a rewrite) and the columns and tables that are gone
-  or changed type are read from the catalog. Facts, not rules; a lock taken on an empty
-  scratch table is the lock the statement takes on a full one.
+- ``measured``: the statements run one by one on a scratch copy of the previous state; for
+  each, the backend's own ``pg_locks`` rows, the tables' ``relfilenode`` (a new one is a
+  rewrite) and the columns and tables that are gone or changed type are read from the
+  catalog. Facts, not rules; a lock taken on an empty scratch table is the lock the
+  statement takes on a full one.
 - ``squawk``: the findings of squawk (PyPI ``squawk-cli``), a linter for PostgreSQL
   migrations, mapped to the statement they point at.
 - a classifier plug: any ``Callable[[str], list[str]]`` that says, for a statement, what it
@@ -116,49 +116,59 @@ def _snapshot(conn: psycopg.Connection) -> tuple[set, dict, dict]:
     return locks, nodes, columns
 
 
+def _fail(index: int, statement: str, exc: psycopg.Error) -> HarnessError:
+    return HarnessError(
+        f"statement {index + 1} of the migration fails on the previous state: "
+        f"{exc.diag.message_primary or exc} [SQLSTATE {exc.sqlstate}]\n{statement}"
+    )
+
+
 def measure(url: str, statements: list[str]) -> list[StatementRisk]:
-    """Run ``statements`` in one transaction on the (scratch) database at ``url``, as
-    ``db push`` would, and roll back; what each one locked, rewrote and dropped.
+    """What each statement locks, rewrites and drops, on the scratch database at ``url``
+    (which it changes: pass a copy). Each statement first runs alone in a transaction that
+    is read and rolled back (its own locks, nothing of its neighbours'), then for good, so
+    the next one meets the state it will meet. ``db push`` runs the file as one transaction,
+    so the blocking locks of earlier statements are reported as still held.
     Raises when a statement fails: the migration would fail the same way."""
     risks = []
-    with psycopg.connect(url) as conn:
-        locks, nodes, columns = _snapshot(conn)
+    held: set[tuple[str, str]] = set()
+    with psycopg.connect(url, autocommit=True) as conn:
+        _, nodes, columns = _snapshot(conn)
         existing = set(nodes)
-        try:
-            for index, statement in enumerate(statements):
-                try:
+        strong = ("ShareUpdateExclusiveLock", *BLOCKING_MODES)
+        for index, statement in enumerate(statements):
+            try:
+                with conn.transaction():
                     conn.execute(statement.encode())
-                except psycopg.Error as exc:
-                    raise HarnessError(
-                        f"statement {index + 1} of the migration fails on the previous state: "
-                        f"{exc.diag.message_primary or exc} [SQLSTATE {exc.sqlstate}]\n{statement}"
-                    ) from exc
-                after_locks, after_nodes, after_columns = _snapshot(conn)
-                risk = StatementRisk(statement, locks=sorted(after_locks - locks))
-                risk.held = sorted((rel, mode) for rel, mode in locks if mode in BLOCKING_MODES)
-                risk.locks_existing = any(
-                    rel in existing and mode in ("ShareUpdateExclusiveLock", *BLOCKING_MODES)
-                    for rel, mode in risk.locks
-                )
-                risk.rewrites = sorted(r for r, node in after_nodes.items() if r in nodes and nodes[r] != node)
-                # By oid and attnum, so a rename is no loss; a type change casts every value.
-                gone = {rel for rel, _ in columns} - {rel for rel, _ in after_columns}
-                risk.data_loss = sorted({f"drops table {columns[k][0]} and its rows" for k in columns if k[0] in gone})
-                risk.data_loss += [
-                    f"drops column {columns[key][0]}.{columns[key][1]} and its values"
-                    for key in sorted(columns.keys() - after_columns.keys())
-                    if key[0] not in gone
-                ]
-                risk.casts = [
-                    f"casts column {after_columns[key][0]}.{after_columns[key][1]} from {columns[key][2]} to "
-                    f"{after_columns[key][2]}: a narrowing cast fails or changes values"
-                    for key in sorted(columns.keys() & after_columns.keys())
-                    if columns[key][2] != after_columns[key][2]
-                ]
-                risks.append(risk)
-                locks, nodes, columns = after_locks, after_nodes, after_columns
-        finally:
-            conn.rollback()
+                    after_locks, after_nodes, after_columns = _snapshot(conn)
+                    raise psycopg.Rollback()
+            except psycopg.Error as exc:
+                raise _fail(index, statement, exc) from exc
+            risk = StatementRisk(statement, locks=sorted(after_locks))
+            risk.held = sorted(held - after_locks)
+            held |= {(rel, mode) for rel, mode in after_locks if mode in BLOCKING_MODES}
+            risk.locks_existing = any(rel in existing and mode in strong for rel, mode in risk.locks)
+            risk.rewrites = sorted(r for r, node in after_nodes.items() if r in nodes and nodes[r] != node)
+            # By oid and attnum, so a rename is no loss; a type change casts every value.
+            gone = {rel for rel, _ in columns} - {rel for rel, _ in after_columns}
+            risk.data_loss = sorted({f"drops table {columns[k][0]} and its rows" for k in columns if k[0] in gone})
+            risk.data_loss += [
+                f"drops column {columns[key][0]}.{columns[key][1]} and its values"
+                for key in sorted(columns.keys() - after_columns.keys())
+                if key[0] not in gone
+            ]
+            risk.casts = [
+                f"casts column {after_columns[key][0]}.{after_columns[key][1]} from {columns[key][2]} to "
+                f"{after_columns[key][2]}: a narrowing cast fails or changes values"
+                for key in sorted(columns.keys() & after_columns.keys())
+                if columns[key][2] != after_columns[key][2]
+            ]
+            risks.append(risk)
+            try:
+                conn.execute(statement.encode())
+            except psycopg.Error as exc:
+                raise _fail(index, statement, exc) from exc
+            _, nodes, columns = _snapshot(conn)
     return risks
 
 

@@ -18,7 +18,10 @@ def test_db_push_and_coachdb_apply_build_the_same_catalog(scratch, catalog_of):
 
     assert len(report.applied) == len(local_migrations()) > 0
     a, b = catalog_of(applied), catalog_of(pushed)
-    assert catalog.differences(a, b, ("apply", "push")) == []
+    assert catalog.differences(a, b, ("apply", "push")) == [], (
+        "supabase/migrations no longer build the tree: write the change with `coachdb diff --name NAME` "
+        "(before the first deploy, `coachdb supabase --rebaseline` rewrites the baseline instead)"
+    )
     # The comparison has substance: every kind of object the issue names is in it.
     for kind in ("table", "column", "constraint", "index", "policy", "function", "trigger", "type", "schema"):
         assert a[kind], f"the snapshot found no {kind}"

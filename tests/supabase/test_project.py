@@ -7,8 +7,11 @@ import glob
 import shutil
 import tomllib
 
-from harness import ROOT
-from harness.migrations import baseline, read_migrations
+import pytest
+
+from harness import ROOT, SQL_ROOT
+from harness.errors import HarnessError
+from harness.migrations import baseline, read_migrations, rebaseline
 from harness.supabase_project import generate, render, stale_files
 
 PROJECT = ROOT / "supabase"
@@ -64,3 +67,16 @@ def test_the_migrations_are_named_as_the_cli_expects_in_load_order():
     versions = [m.version for m in read_migrations()]
     assert all(len(v) == 14 and v.isdigit() for v in versions)
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
+
+
+def test_rebaseline_rewrites_the_baseline_but_refuses_once_a_later_migration_exists(tmp_path):
+    shutil.copytree(SQL_ROOT / "db", tmp_path / "db")
+    migrations = tmp_path / "supabase" / "migrations"
+    shutil.copytree(PROJECT / "migrations", migrations)
+    (tmp_path / "db" / "schema" / "070_extra.sql").write_text("create table public.extra (id int);\n")
+    written = rebaseline(migrations, tmp_path)
+    assert len(written) == len(baseline()) + 1
+    assert "public.extra" in "".join(m.text for m in read_migrations(migrations))
+    (migrations / "29990101000000_later.sql").write_text("select 1;\n")
+    with pytest.raises(HarnessError, match="came after the baseline"):
+        rebaseline(migrations, tmp_path)
