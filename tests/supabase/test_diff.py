@@ -245,3 +245,23 @@ def test_an_unedited_tree_gives_no_migration(tree, provider):
     result = diff("nothing", server_url=provider.url, root=tree.root, directory=tree.migrations)
     assert result.empty and result.path is None
     assert len(read_migrations(tree.migrations)) == len(list(tree.migrations.glob("*.sql")))
+
+
+def test_a_plugged_classifier_annotates_each_statement_and_counts_as_a_risk(tree, provider):
+    """The plug issue 14's statement classifier (harness/locks.py) is wired into."""
+    tree.append(PLANS, "\ncreate index plans_user_id_created_at_idx on public.plans (user_id, created_at);\n")
+    seen = []
+
+    def classifier(statement: str) -> list[str]:
+        seen.append(statement)
+        return (
+            ["SHARE lock on public.plans: blocks writes while the index builds"]
+            if "create index" in statement.lower()
+            else []
+        )
+
+    result = diff("plugged", server_url=provider.url, root=tree.root, directory=tree.migrations, classifier=classifier)
+    assert seen == [r.statement for r in result.statement_risks]
+    assert "-- classifier: SHARE lock on public.plans: blocks writes while the index builds" in result.text
+    flagged = [r for r in result.statement_risks if r.classifier]
+    assert flagged and all(r.risky for r in flagged)
