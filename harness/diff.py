@@ -256,14 +256,21 @@ def changed_carried_files(root: Path, directory: Path) -> list[tuple[str, str]]:
     ]
 
 
+def _annotated(risk: risks.StatementRisk) -> str:
+    note = risk.comment()
+    return (note + "\n" if note else "") + risk.statement.rstrip().rstrip(";") + ";\n"
+
+
 def compose(
     name: str,
-    renames: list[Rename],
-    statement_risks: list[risks.StatementRisk],
+    engine: list[risks.StatementRisk],
     carried: list[tuple[str, str]],
+    comments: list[risks.StatementRisk],
     squawked: bool,
 ) -> str:
-    risky = [r for r in statement_risks if r.risky]
+    """The migration file: a header, the renames and the engine's statements, the carried
+    files, then the comments the engine left out; each statement under its annotations."""
+    risky = [r for r in engine + comments if r.risky]
     head = [
         f"-- {name}: written by `coachdb diff` from the edited tree (db/) against the previous state",
         f"-- (supabase/migrations), by the diff engine {engine_version()}; verified: applied to the previous",
@@ -276,13 +283,13 @@ def compose(
         LOCK_TIMEOUT,
         "",
     ]
-    body = []
-    for risk in statement_risks:
-        note = risk.comment()
-        body.append((note + "\n" if note else "") + risk.statement.rstrip().rstrip(";") + ";\n")
+    body = [_annotated(risk) for risk in engine]
     for file, text in carried:
         body.append(f"-- {file} changed: its new text, re-run whole (it is written to be re-runnable).\n")
         body.append(carry(file, text))
+    if comments:
+        body.append("-- Comments the diff engine does not carry (indexes, constraints, policies, triggers, types).\n")
+        body += [_annotated(risk) for risk in comments]
     return "\n".join(head) + "\n" + "\n".join(body)
 
 
@@ -365,20 +372,17 @@ def _attempt(
         statements = [r.statement() for r in renames]
         statements += engine_statements(renamed, tree, defined_by([text for _, text in carried]), strategy)
     carried_statements = [s for _, text in carried for s in split(text)]
-    with _copy(server, previous) as migrated:
-        with psycopg.connect(migrated) as conn:
-            for statement in statements + carried_statements:
-                conn.execute(statement.encode())
-        statements += comment_statements(migrated, tree)
-    if not statements and not carried:
-        return None
     with _copy(server, previous) as trial:
         measured = risks.measure(trial, statements + carried_statements)[: len(statements)]
+        comments = comment_statements(trial, tree)
+        measured += risks.measure(trial, comments)
+    if not measured and not carried:
+        return None
     with psycopg.connect(previous) as conn:
         version = conn.info.server_version
     squawked = risks.lint(measured, f"{version // 10000}.0", preamble=LOCK_TIMEOUT + "\n")
     risks.classify(measured, classifier)
-    text = compose(name, renames, measured, carried, squawked)
+    text = compose(name, measured[: len(statements)], carried, measured[len(statements) :], squawked)
     with _copy(server, previous) as check:
         verify(check, tree, text)
     return measured, squawked, text
