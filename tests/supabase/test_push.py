@@ -97,3 +97,39 @@ def test_push_refuses_a_history_the_cli_refuses_and_writes_nothing(scratch, tree
         push(url, elsewhere)
     with psycopg.connect(url) as conn:
         assert conn.execute("select to_regclass('public.late')").fetchone()[0] is None
+
+
+def test_push_works_as_a_non_superuser_like_supabase_postgres_and_gives_anon_nothing(scratch, provider):
+    """Hosted Supabase's `postgres`, which `supabase db push` connects as, is not a superuser
+    (CREATEROLE, BYPASSRLS), and its default privileges hand new public objects to anon."""
+    url, role = scratch(), "supa_push_owner"
+    builds.install_standin(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            f"do $$ begin if not exists (select from pg_roles where rolname = '{role}') then "
+            f"create role {role} login createrole bypassrls nosuperuser; end if; end $$"
+        )
+        dbname = conn.info.dbname
+        conn.execute(f"grant create on database {dbname} to {role}")
+        conn.execute(f"alter schema public owner to {role}")
+        conn.execute(f"grant usage on schema auth to {role}")
+        conn.execute(f"grant all on auth.users to {role}")
+        for kind in ("tables", "functions", "sequences"):
+            conn.execute(
+                f"alter default privileges for role {role} in schema public "
+                f"grant all on {kind} to anon, authenticated, service_role"
+            )
+
+    report = push(provider.url_for(dbname, user=role))
+
+    assert len(report.applied) == len(read_migrations())
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("select rolsuper from pg_roles where rolname = %s", [role]).fetchone() == (False,)
+        leaks = conn.execute(
+            "select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'"
+            " and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('anon', c.oid, 'insert'))"
+            " union all"
+            " select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace"
+            " and has_function_privilege('anon', p.oid, 'execute')"
+        ).fetchall()
+        assert leaks == []
