@@ -5,9 +5,11 @@
 1. two scratch databases: the previous state (Supabase's ``auth`` and roles, then every
    migration the ``db push`` way) and the edited tree (``coachdb apply``); their ledgers
    are dropped so that only the schema is compared;
-2. the function and policy files whose text differs from the text they last went into a
-   migration with (:func:`harness.migrations.carried_files`) are carried whole: the
-   migration re-runs their new text, so grants, comments and formatting travel as written;
+2. the function and policy files that define an object (function, policy, grant, RLS flag)
+   whose catalog entry differs between the two states are carried whole: the migration
+   re-runs their new text, so grants, comments and formatting travel as written. Decided
+   by the catalog, not by comparing texts, so a migration written by hand (or a rewritten
+   baseline) that already brought a file's objects up to date leaves nothing to carry;
 3. everything else (tables, columns, constraints, indexes, types, triggers, comments,
    dropped functions and policies) comes from the diff engine: ``results`` (PyPI), the
    maintained successor of migra by migra's author, with privileges. The objects the carried
@@ -34,14 +36,7 @@ from psycopg import sql
 
 from harness import SQL_ROOT, builds, catalog, risks
 from harness.errors import HarnessError
-from harness.migrations import (
-    carried_files,
-    carry,
-    check_name,
-    migrations_dir,
-    new_migration,
-    read_migrations,
-)
+from harness.migrations import carry, check_name, migrations_dir, new_migration
 from harness.sqltree import sql_files
 from harness.supabase_push import split
 
@@ -102,7 +97,18 @@ class DiffResult:
 class Defined:
     functions: set[tuple[str, str]] = field(default_factory=set)
     policies: set[tuple[str, str, str]] = field(default_factory=set)
-    granted: set[tuple[str, str]] = field(default_factory=set)
+    granted: set[tuple[str, str]] = field(default_factory=set)  # tables and functions granted on
+    altered: set[tuple[str, str]] = field(default_factory=set)  # tables altered (RLS flags)
+
+    def keys(self) -> dict[str, set[str]]:
+        """Which entries of :func:`file_objects` these objects are: by kind, the prefixes of
+        their qualified names (a table's prefix covers its columns' grants too)."""
+        tables = {f"{s}.{t}" for s, t in self.granted | self.altered}
+        return {
+            "function": {f"{s}.{n}(" for s, n in self.functions | self.granted},
+            "policy": {f"{s}.{t}: {p}" for s, t, p in self.policies},
+            "access": tables,
+        }
 
 
 def _qualified(names: list) -> tuple[str, str]:
@@ -122,6 +128,8 @@ def defined_by(texts: list[str]) -> Defined:
             elif isinstance(stmt, ast.CreatePolicyStmt):
                 table = stmt.table
                 found.policies.add((table.schemaname or "public", table.relname, stmt.policy_name))
+            elif isinstance(stmt, ast.AlterTableStmt):
+                found.altered.add((stmt.relation.schemaname or "public", stmt.relation.relname))
             elif isinstance(stmt, ast.GrantStmt):
                 for obj in stmt.objects or ():
                     if isinstance(obj, ast.RangeVar):
@@ -247,13 +255,50 @@ def _copy(server_url: str, source_url: str) -> contextlib.AbstractContextManager
     return builds.scratch_database(server_url, prefix="coachdb_diff_copy", copy_of=source_url)
 
 
-def changed_carried_files(root: Path, directory: Path) -> list[tuple[str, str]]:
-    """(name, new text) of each function and policy file whose text is not the one it last
-    went into a migration with, in load order."""
-    recorded = carried_files(read_migrations(directory))
-    return [
-        (f.name, f.text) for f in sql_files(root, stages=("functions", "policies")) if recorded.get(f.name) != f.text
-    ]
+def _matches(name: str, prefixes: set[str]) -> bool:
+    return any(name == p or name.startswith(p) for p in prefixes)
+
+
+#: What function and policy files set on tables: RLS flags and grants, on tables and columns.
+ACCESS = """
+    select c.oid::regclass::text, concat_ws(' | ', 'rls=' || c.relrowsecurity, 'force=' || c.relforcerowsecurity,
+           (select array_agg(a order by a::text) from unnest(c.relacl) a)::text)
+    from pg_class c
+    where c.relnamespace = any(%(schemas)s::regnamespace[]) and c.relkind in ('r', 'p', 'v', 'm')
+    union all
+    select c.oid::regclass::text || '.' || quote_ident(a.attname),
+           (select array_agg(x order by x::text) from unnest(a.attacl) x)::text
+    from pg_attribute a join pg_class c on c.oid = a.attrelid
+    where c.relnamespace = any(%(schemas)s::regnamespace[]) and a.attacl is not null and not a.attisdropped
+"""
+
+
+def file_objects(url: str) -> dict[str, dict[str, str]]:
+    """The objects function and policy files define, by kind: functions and policies (their
+    whole catalog entries) and table access (RLS flags, table and column grants)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        snap = catalog.snapshot(conn)
+        present = [s for s in catalog.APP_SCHEMAS if conn.execute("select to_regnamespace(%s)", [s]).fetchone()[0]]
+        with conn.transaction():
+            conn.execute("set local search_path = pg_catalog")
+            access = dict(conn.execute(ACCESS, {"schemas": present}).fetchall())
+    return {"function": snap["function"], "policy": snap["policy"], "access": access}
+
+
+def files_to_carry(root: Path, previous_url: str, tree_url: str) -> list[tuple[str, str]]:
+    """(name, text) of each function and policy file, in load order, that defines an object
+    whose catalog entry is not the same in both states."""
+    before, after = file_objects(previous_url), file_objects(tree_url)
+    changed = {
+        kind: {n for n in before[kind].keys() | after[kind].keys() if before[kind].get(n) != after[kind].get(n)}
+        for kind in before
+    }
+    carried = []
+    for file in sql_files(root, stages=("functions", "policies")):
+        keys = defined_by([file.text]).keys()
+        if any(_matches(name, keys[kind]) for kind, names in changed.items() for name in names):
+            carried.append((file.name, file.text))
+    return carried
 
 
 def _annotated(risk: risks.StatementRisk) -> str:
@@ -321,8 +366,7 @@ def diff(
     check_name(name)
     directory = directory or migrations_dir()
     renames = renames or []
-    carried = changed_carried_files(root, directory)
-    result = DiffResult(carried=[file for file, _ in carried])
+    result = DiffResult()
     with (
         _server(server_url) as server,
         builds.scratch_database(server, prefix="coachdb_diff_prev") as previous,
@@ -332,6 +376,8 @@ def diff(
         builds.from_tree(tree, root)
         for url in (previous, tree):
             _drop_ledgers(url)
+        carried = files_to_carry(root, previous, tree)
+        result.carried = [file for file, _ in carried]
         failures = []
         for strategy in STRATEGIES:
             try:
