@@ -228,7 +228,12 @@ def test_a_column_renamed_without_rename_is_flagged_as_data_loss(tree, provider)
 
 
 def test_a_changed_function_file_goes_into_the_migration_whole(tree, provider):
-    tree.edit("db/functions/060_messages.sql", "'Inserts a message and moves", "'Inserts one message and moves")
+    tree.append(
+        "db/functions/060_messages.sql",
+        "\ncreate or replace function app_private.message_marker() returns int\nlanguage sql immutable\n"
+        "set search_path = ''\nas $$ select 1 $$;\n\ncomment on function app_private.message_marker() is 'Test.';\n\n"
+        "revoke all on function app_private.message_marker() from public;\n",
+    )
     result = diff("reword", server_url=provider.url, root=tree.root, directory=tree.migrations)
     assert result.carried == ["db/functions/060_messages.sql"]
     text = (tree.root / "db/functions/060_messages.sql").read_text()

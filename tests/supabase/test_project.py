@@ -11,7 +11,7 @@ import pytest
 
 from harness import ROOT, SQL_ROOT
 from harness.errors import HarnessError
-from harness.migrations import baseline, read_migrations, rebaseline
+from harness.migrations import baseline, read_migrations, rebaseline, write_baseline
 from harness.supabase_project import generate, render, stale_files
 
 PROJECT = ROOT / "supabase"
@@ -72,7 +72,7 @@ def test_the_migrations_are_named_as_the_cli_expects_in_load_order():
 def test_rebaseline_rewrites_the_baseline_but_refuses_once_a_later_migration_exists(tmp_path):
     shutil.copytree(SQL_ROOT / "db", tmp_path / "db")
     migrations = tmp_path / "supabase" / "migrations"
-    shutil.copytree(PROJECT / "migrations", migrations)
+    write_baseline(migrations, tmp_path)
     (tmp_path / "db" / "schema" / "070_extra.sql").write_text("create table public.extra (id int);\n")
     written = rebaseline(migrations, tmp_path)
     assert len(written) == len(baseline()) + 1
