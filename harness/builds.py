@@ -1,12 +1,15 @@
-"""The two ways to build the app's schema on a database, and scratch databases to build in.
+"""The ways to build the app's schema on a database, and scratch databases to build in.
 
-- :func:`from_tree`: ``coachdb apply`` (the loader, stand-in included where ``auth`` is absent);
+- :func:`from_declared`: the declared state itself, the files of ``db/`` run in load order
+  (after the stand-in): what the tree says, whatever the history says;
 - :func:`from_migrations`: Supabase's roles and ``auth`` first (the stand-in, as a Supabase
   project has them before any migration), then ``supabase/migrations`` the way
-  ``supabase db push`` loads them.
+  ``supabase db push`` loads them;
+- :func:`from_apply`: ``coachdb apply``, whatever it does (today the tree's files with its
+  ledger; with issue 14, the migrations and convergence).
 
-``coachdb diff`` builds the previous state one way and the edited tree the other; the tests
-prove that both ways give the same catalog.
+``coachdb diff`` builds the previous state from the migrations and the edited tree from the
+declared files; the tests prove that all three give the same catalog.
 """
 
 from __future__ import annotations
@@ -23,13 +26,33 @@ from psycopg.conninfo import conninfo_to_dict
 from harness import SQL_ROOT
 from harness.errors import HarnessError
 from harness.loader import ApplyReport, apply, statements
+from harness.migrations import BASELINE_STAGES
 from harness.providers.base import to_url
-from harness.sqltree import sql_files
+from harness.sqltree import SqlFile, sql_files
 from harness.supabase_push import PushReport, push
 
 
-def from_tree(url: str, root: Path = SQL_ROOT, *, seed: bool = False) -> ApplyReport:
+def from_apply(url: str, root: Path = SQL_ROOT, *, seed: bool = False) -> ApplyReport:
     return apply(url, root=root, seed=seed)
+
+
+def from_declared(url: str, root: Path = SQL_ROOT) -> None:
+    """The stand-in (where ``auth`` is absent), then every file of ``db/schema``,
+    ``db/functions`` and ``db/policies`` in load order, each in its own transaction; no
+    ledger. An error names the file and the statement's line."""
+    install_standin(url, root)
+    _run_files(url, sql_files(root, stages=BASELINE_STAGES))
+
+
+def _run_files(url: str, files: list[SqlFile]) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for file in files:
+            with conn.transaction():
+                for line, statement in statements(file.text) or [(1, file.text)]:
+                    try:
+                        conn.execute(statement.encode())
+                    except psycopg.Error as exc:
+                        raise HarnessError(f"{file.name}:{line}: {exc.diag.message_primary or exc}") from exc
 
 
 def install_standin(url: str, root: Path = SQL_ROOT) -> None:
@@ -38,10 +61,7 @@ def install_standin(url: str, root: Path = SQL_ROOT) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         if conn.execute("select to_regnamespace('auth') is not null").fetchone()[0]:
             return
-        with conn.transaction():
-            for file in sql_files(root, stages=("standin",)):
-                for _, statement in statements(file.text) or [(1, file.text)]:
-                    conn.execute(statement.encode())
+    _run_files(url, sql_files(root, stages=("standin",)))
 
 
 def from_migrations(url: str, directory: Path | None = None, root: Path = SQL_ROOT) -> PushReport:

@@ -3,8 +3,9 @@
 ``db/`` is the declared state, edited in place. To turn an edit into a migration:
 
 1. two scratch databases: the previous state (Supabase's ``auth`` and roles, then every
-   migration the ``db push`` way) and the edited tree (``coachdb apply``); their ledgers
-   are dropped so that only the schema is compared;
+   migration the ``db push`` way) and the edited tree (its files run directly, see
+   :func:`harness.builds.from_declared`); the push ledger is dropped so that only the
+   schema is compared;
 2. the function and policy files that define an object (function, policy, grant, RLS flag)
    whose catalog entry differs between the two states are carried whole: the migration
    re-runs their new text, so grants, comments and formatting travel as written. Decided
@@ -373,7 +374,7 @@ def diff(
         builds.scratch_database(server, prefix="coachdb_diff_tree") as tree,
     ):
         builds.from_migrations(previous, directory, root)
-        builds.from_tree(tree, root)
+        builds.from_declared(tree, root)
         for url in (previous, tree):
             _drop_ledgers(url)
         carried = files_to_carry(root, previous, tree)

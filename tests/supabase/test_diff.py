@@ -200,7 +200,7 @@ def test_the_migration_of_an_edit_gives_the_new_trees_catalog_and_keeps_every_ro
     report = push(old, tree.migrations)
     assert report.applied == [result.path.name]
     fresh = scratch()
-    builds.from_tree(fresh, tree.root)
+    builds.from_declared(fresh, tree.root)
     assert catalog.differences(catalog_of(old), catalog_of(fresh), ("migrated", "fresh")) == []
 
     kept = {t: c & old_columns[t] for t, c in columns(fresh).items()}

@@ -61,7 +61,7 @@ def test_apply_on_a_push_deployed_database_changes_nothing(scratch, catalog_of):
     url = scratch()
     builds.from_migrations(url)
     before, versions = catalog_of(url), recorded(url)
-    report = builds.from_tree(url)
+    report = builds.from_apply(url)
     assert report.applied == []
     assert catalog.differences(before, catalog_of(url)) == []
     assert recorded(url) == versions == [m.version for m in read_migrations()]
@@ -70,7 +70,7 @@ def test_apply_on_a_push_deployed_database_changes_nothing(scratch, catalog_of):
 @NEEDS_ISSUE_14
 def test_an_apply_built_database_takes_later_migrations_by_push(scratch, tree, catalog_of):
     url = scratch()
-    builds.from_tree(url, tree.root)
+    builds.from_apply(url, tree.root)
     assert recorded(url) == [m.version for m in read_migrations(tree.migrations)], "apply must write push's ledger"
     (tree.migrations / "29990101000000_add_bio.sql").write_text(LATER)
     report = push(url, tree.migrations)
