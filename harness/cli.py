@@ -1,4 +1,5 @@
-"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``types``, ``test``.
+"""The ``coachdb`` command: ``up``, ``apply``, ``doctor``, ``lint``, ``bench``, ``generate``, ``types``,
+``supabase``, ``push``, ``diff``, ``test``.
 
 Every failure the harness expects (a bad option, a server that will not start, a SQL file
 that does not apply, a database that cannot be reached) ends as one line,
@@ -33,6 +34,7 @@ from psycopg import sql
 
 from harness import ROOT, bench
 from harness.doctor import command as doctor_command
+from harness.doctor import render_text
 from harness.errors import HarnessError, ProviderError, ProviderUnavailable
 from harness.generate import Scale, generate
 from harness.guard import LockPolicy
@@ -276,6 +278,60 @@ def cmd_types(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out}")
+
+
+# -- supabase, push and diff -------------------------------------------------------------------
+
+
+def cmd_supabase(args: argparse.Namespace) -> int:
+    from harness.migrations import rebaseline
+    from harness.supabase_project import generate, stale_files
+
+    if args.rebaseline:
+        for path in rebaseline():
+            print(f"wrote     supabase/migrations/{path.name}")
+    if args.check:
+        stale = stale_files()
+        for name in stale:
+            print(f"stale     supabase/{name}")
+        print("supabase/ is up to date" if not stale else "run `coachdb supabase` to refresh it")
+        return 1 if stale else 0
+    changed = generate()
+    for name in changed:
+        print(f"wrote     supabase/{name}")
+    print(f"supabase/: {len(changed)} file(s) written" if changed else "supabase/ is up to date")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from harness.supabase_push import push
+
+    url = args.url or os.environ.get(URL_ENV)
+    if not url:
+        raise HarnessError(f"push needs a database: --url URL or {URL_ENV}")
+    report = push(url, Path(args.migrations) if args.migrations else None, out=print)
+    print(report.summary())
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from harness.diff import Rename, diff
+
+    renames = [Rename.parse(text) for text in args.rename]
+    result = diff(args.name, server_url=args.url, renames=renames, write=not args.dry_run)
+    if result.empty:
+        print("no changes: the tree and supabase/migrations agree")
+        return 0
+    if args.dry_run:
+        print(result.text)
+    for risk in result.risky:
+        first = risk.statement.splitlines()[0][:100]
+        reasons = [*risk.data_loss, *risk.casts, *(f"rewrites {r}" for r in risk.rewrites), *risk.squawk]
+        print(f"risk      {first}\n          " + "\n          ".join(reasons))
+    for file in result.carried:
+        print(f"carried   {file} (its new text)")
+    if result.path:
+        print(f"wrote     {result.path.relative_to(ROOT) if result.path.is_relative_to(ROOT) else result.path}")
     return 0
 
 
@@ -600,6 +656,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     types.add_argument("--url", help="read this database's catalog instead of a fresh build (it must have the schema)")
 
+    supa = command(
+        "supabase",
+        "refresh supabase/ (config, tests, seed, baseline) from the tree",
+        "Generate the Supabase CLI project under supabase/ from db/ and tests/sql/: config.toml, the "
+        "baseline migrations (only into a project that has none), tests/ for `supabase test db`, seed.sql.",
+    )
+    supa.add_argument("--check", action="store_true", help="change nothing; exit 1 when supabase/ is stale")
+    supa.add_argument(
+        "--rebaseline",
+        action="store_true",
+        help="rewrite the baseline migrations from the tree (only before the first deploy)",
+    )
+
+    push_parser = command(
+        "push",
+        "apply supabase/migrations as `supabase db push` does",
+        "Apply the pending migrations of supabase/migrations to --url the way `supabase db push` does: "
+        "lexical order, each file one batch in one transaction, a row per file in "
+        "supabase_migrations.schema_migrations.",
+    )
+    push_parser.add_argument("--url", help=f"database URL (default: ${URL_ENV})")
+    push_parser.add_argument("--migrations", help="directory of migrations (default: supabase/migrations)")
+
+    diff_parser = command(
+        "diff",
+        "write the migration from supabase/migrations to the edited tree",
+        "Build the state the migrations give and the edited tree on scratch databases, and write the "
+        "migration between them (schema-diff engine: results, migra's successor) into "
+        "supabase/migrations/, each statement annotated with its lock, rewrite and data-loss risk.",
+    )
+    diff_parser.add_argument("--name", required=True, help="the migration's name: lowercase, digits, underscores")
+    diff_parser.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="SCHEMA.TABLE.OLD=NEW",
+        help="a column renamed in the tree (else the engine drops it and adds a new one)",
+    )
+    diff_parser.add_argument(
+        "--url", help="a server where scratch databases may be created (default: a throwaway embedded one)"
+    )
+    diff_parser.add_argument("--dry-run", action="store_true", help="print the migration, write nothing")
+
     test = command(
         "test",
         "run the test suite; other arguments go to pytest",
@@ -683,6 +782,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_generate(args)
         if args.command == "types":
             return cmd_types(args)
+        if args.command == "supabase":
+            return cmd_supabase(args)
+        if args.command == "push":
+            return cmd_push(args)
+        if args.command == "diff":
+            return cmd_diff(args)
         return cmd_test(args, rest)
     except HarnessError as exc:
         return _report_error(str(exc), as_json, 2)
