@@ -314,11 +314,20 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def lock_classifier(statement: str) -> list[str]:
+    """apply's statement classifier (harness.locks), as the diff's risk annotations use it: a
+    line only for a statement that rewrites a table, scans it under its lock, or loses data."""
+    from harness.locks import classify
+
+    effect = classify(statement)
+    return [effect.describe()] if effect.rewrites or effect.scans or effect.data_loss else []
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from harness.diff import Rename, diff
 
     renames = [Rename.parse(text) for text in args.rename]
-    result = diff(args.name, server_url=args.url, renames=renames, write=not args.dry_run)
+    result = diff(args.name, server_url=args.url, renames=renames, write=not args.dry_run, classifier=lock_classifier)
     if result.empty:
         print("no changes: the tree and supabase/migrations agree")
         return 0

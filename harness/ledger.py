@@ -71,18 +71,29 @@ def exists(conn: psycopg.Connection, query: str, arg: str) -> bool:
         return False
 
 
-def tree_mode(conn: psycopg.Connection) -> bool:
-    """True on a coachdb database: apply's ledger is there, or ``schema_migrations`` holds
-    the baseline's versions (deployed by ``supabase db push``)."""
+def coachdb_evidence(conn: psycopg.Connection) -> str | None:
+    """Why this is a coachdb database, or None when it is not: apply's ledger is there, or
+    ``schema_migrations`` holds the baseline's versions (deployed by ``supabase db push``).
+    The one definition of "a coachdb database", for apply and doctor alike. A ledger the
+    role may not read says nothing about whose database it is."""
     if exists(conn, "select to_regclass(%s)", "coachdb_meta.applied_files"):
-        return True
+        return "its ledger coachdb_meta.applied_files is present"
     if not exists(conn, "select to_regclass(%s)", "supabase_migrations.schema_migrations"):
-        return False
+        return None
     versions = [m.version for m in baseline()]
-    row = conn.execute(
-        "select count(*) from supabase_migrations.schema_migrations where version = any(%s)", [versions]
-    ).fetchone()
-    return row[0] > 0
+    try:
+        with conn.transaction():
+            row = conn.execute(
+                "select min(version) from supabase_migrations.schema_migrations where version = any(%s)", [versions]
+            ).fetchone()
+    except psycopg.Error:
+        return None
+    return f"supabase_migrations.schema_migrations holds coachdb's baseline ({row[0]})" if row[0] else None
+
+
+def tree_mode(conn: psycopg.Connection) -> bool:
+    """True on a coachdb database (see ``coachdb_evidence``)."""
+    return coachdb_evidence(conn) is not None
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from harness.migrations import baseline
+from harness.ledger import coachdb_evidence
 
 TREE = "tree"
 GENERIC = "generic"
@@ -37,21 +37,9 @@ class Mode:
 
 def detect(conn: psycopg.Connection) -> Mode:
     """TREE when coachdb's ledger (or its baseline in Supabase's ledger) is present, else GENERIC.
-    Reads only the catalog and, where it exists, Supabase's migration ledger."""
-    if conn.execute("select to_regclass('coachdb_meta.applied_files')").fetchone()[0] is not None:
-        return Mode(TREE, "its ledger coachdb_meta.applied_files is present")
-    if conn.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone()[0] is not None:
-        first = baseline()[0].version
-        try:
-            with conn.transaction():
-                found = conn.execute(
-                    "select 1 from supabase_migrations.schema_migrations where version = %s", [first]
-                ).fetchone()
-        except psycopg.Error:
-            found = None  # a ledger we may not read says nothing about whose database it is
-        if found:
-            return Mode(TREE, f"supabase_migrations.schema_migrations holds coachdb's baseline ({first})")
-    return Mode(GENERIC, "no coachdb ledger: generic checks only")
+    The rule itself is ``harness.ledger.coachdb_evidence``, which apply uses too."""
+    reason = coachdb_evidence(conn)
+    return Mode(TREE, reason) if reason else Mode(GENERIC, "no coachdb ledger: generic checks only")
 
 
 def forced(name: str) -> Mode:

@@ -2,12 +2,6 @@
 (apply and doctor recognise it, change nothing, report it clean), and a database `coachdb
 apply` built takes later migrations through `db push` without conflict; the two ledgers
 never disagree about what is applied.
-
-Three of these need other branches: issue 14's `coachdb apply` (migrations as its history,
-recorded in supabase_migrations.schema_migrations) and issue 10's doctor modes (the first
-line names the mode). Until those are merged they are strict xfails: once they pass, pytest
-fails them (XPASS strict), so the marker is removed, not forgotten. In a trial merge of
-issues 10, 12, 14 and 15 with this branch, all three passed.
 """
 
 from __future__ import annotations
@@ -22,13 +16,6 @@ from harness import builds, catalog
 from harness.doctor import diagnose
 from harness.migrations import read_migrations
 from harness.supabase_push import push, remote_versions
-
-#: Remove these markers when issues 14 and 10 are merged (see the module docstring).
-NEEDS_ISSUE_14 = pytest.mark.xfail(
-    strict=True,
-    reason="needs issue 14's apply: migrations as its history, recorded in supabase_migrations.schema_migrations",
-)
-NEEDS_ISSUE_10 = pytest.mark.xfail(strict=True, reason="needs issue 10's doctor modes (the first line names it)")
 
 LATER = "alter table public.profiles add column bio text;\ncomment on column public.profiles.bio is 'About me.';\n"
 
@@ -45,7 +32,6 @@ def test_doctor_finds_nothing_wrong_with_a_push_deployed_database(scratch):
     assert [f for f in findings if f.level in ("ERROR", "WARN")] == []
 
 
-@NEEDS_ISSUE_10
 def test_doctor_names_a_push_deployed_database_as_coachdbs(scratch):
     url = scratch()
     builds.from_migrations(url)
@@ -56,7 +42,6 @@ def test_doctor_names_a_push_deployed_database_as_coachdbs(scratch):
     assert "coachdb database" in result.stdout.splitlines()[0]
 
 
-@NEEDS_ISSUE_14
 def test_apply_on_a_push_deployed_database_changes_nothing(scratch, catalog_of):
     url = scratch()
     builds.from_migrations(url)
@@ -67,7 +52,6 @@ def test_apply_on_a_push_deployed_database_changes_nothing(scratch, catalog_of):
     assert recorded(url) == versions == [m.version for m in read_migrations()]
 
 
-@NEEDS_ISSUE_14
 def test_an_apply_built_database_takes_later_migrations_by_push(scratch, tree, catalog_of):
     url = scratch()
     builds.from_apply(url, tree.root)
