@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import psycopg
-import pytest
 
 from harness import builds, catalog
 from harness.doctor import diagnose
