@@ -125,8 +125,8 @@ def test_apply_reports_what_it_repaired(db_url, admin):
 @pytest.mark.parametrize(
     ("change", "finding", "object_"),
     [
-        ("alter table public.profiles drop column metadata", "drift_missing_column", "public.profiles.metadata"),
-        ("alter table public.plans alter column name type varchar(200)", "drift_changed_column", "public.plans.name"),
+        ("alter table public.profiles drop column onboarded_at", "drift_missing_column", "public.profiles.onboarded_at"),
+        ("alter table public.plans alter column weeks type bigint", "drift_changed_column", "public.plans.weeks"),
     ],
 )
 def test_data_losing_drift_is_reported_with_its_remedy_and_never_repaired(change, finding, object_, db_url, admin):
