@@ -26,7 +26,7 @@ from harness.generate import Scale, generate
 from harness.lint import run as run_lint
 from harness.loader import apply
 from harness.pooler import find_pgbouncer
-from harness.providers import PROVIDERS, get_provider
+from harness.providers import LOCAL_PROVIDERS, MATRIX, PROVIDERS, available, get_provider
 from harness.providers._binaries import BinariesProvider
 from harness.providers.local import is_root
 from harness.providers.url import URL_ENV
@@ -184,11 +184,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def test_providers(choice: str) -> list[str]:
-    """``auto``: every provider that can run here without configuration (embedded, and the
-    system one where its binaries are installed); otherwise the one named."""
+    """``auto``: every server of the matrix that can run here without configuration
+    (``harness.providers.MATRIX``); otherwise the one named."""
     if choice != "auto":
         return [choice]
-    return [name for name in ("embedded", "system") if PROVIDERS[name].unavailable_reason() is None]
+    return available(MATRIX)
 
 
 #: What the pooler pass runs again behind pgbouncer: everything a client does.
@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start a local server with the schema and demo data")
     up.add_argument("--data-dir", default=str(default_data_dir()), help="cluster directory (default: %(default)s)")
     up.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port on 127.0.0.1 (default: %(default)s)")
-    up.add_argument("--provider", choices=["embedded", "system"], default="embedded")
+    up.add_argument("--provider", choices=LOCAL_PROVIDERS, default="embedded")
     up.add_argument("--reset", action="store_true", help="delete the data directory first")
 
     ap = sub.add_parser("apply", help="load the SQL tree into an existing database, idempotently")
@@ -258,7 +258,12 @@ def build_parser() -> argparse.ArgumentParser:
     scale_options(bench_parser)
     bench_parser.add_argument("--quick", action="store_true", help="a small scale that runs in seconds (CI)")
     bench_parser.add_argument("--rounds", type=int, help="rounds per figure (default 5; --quick 3)")
-    bench_parser.add_argument("--provider", choices=["embedded", "system"], default="embedded")
+    bench_parser.add_argument(
+        "--provider",
+        choices=["all", *LOCAL_PROVIDERS],
+        default="embedded",
+        help="server to measure on; all = every server of the matrix available here, one after another",
+    )
     bench_parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     bench_parser.add_argument("--plot", metavar="PATH", help="draw the ratios as a PNG chart")
 
@@ -271,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--provider",
         default="auto",
         choices=["auto", *PROVIDERS],
-        help="server to test against; auto = embedded, plus system where installed",
+        help="server to test against; auto = every server of the matrix installed here (embedded, pg17, system)",
     )
     return parser
 
