@@ -14,8 +14,7 @@ from harness.providers.system import SystemProvider
 from harness.providers.url import UrlProvider
 
 PROVIDERS: dict[str, type[Provider]] = {
-    cls.name: cls
-    for cls in (EmbeddedProvider, SystemProvider, Postgres17Provider, ContainerProvider, UrlProvider)
+    cls.name: cls for cls in (EmbeddedProvider, SystemProvider, Postgres17Provider, ContainerProvider, UrlProvider)
 }
 
 DEFAULT_PROVIDER = "embedded"

@@ -11,7 +11,6 @@ from harness.errors import ProviderUnavailable
 from harness.providers._binaries import BinariesProvider
 from harness.providers._wheel import usable_install_dir, wheel_install_dir
 
-
 PACKAGE, DISTRIBUTION = "pgserver", "pgserver"
 
 
