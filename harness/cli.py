@@ -157,17 +157,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(
         base, scale=_scale(args, base.scale), rounds=args.rounds or base.rounds, provider=args.provider
     )
-    results = bench.run(settings)
-    print(bench.render_table(results))
+    names = available(MATRIX) if args.provider == "all" else [args.provider]
+    if not names:
+        raise HarnessError("no server of the matrix can run here: pip install pgserver")
+    all_results = bench.run_matrix(settings, names)
+    for results in all_results:
+        print(bench.render_table(results))
+    if len(all_results) > 1:
+        print(bench.render_matrix(all_results))
     if args.json:
-        bench.write_json(results, Path(args.json))
+        payload = all_results[0] if len(all_results) == 1 else {"servers": all_results}
+        bench.write_json(payload, Path(args.json))
         print(f"results written to {args.json}")
     if args.plot:
-        try:
-            bench.plot(results, Path(args.plot))
-        except ImportError as exc:
-            raise HarnessError("--plot needs matplotlib (pip install -e '.[bench]')") from exc
-        print(f"chart written to {args.plot}")
+        for results in all_results:
+            path = Path(args.plot)
+            if len(all_results) > 1:
+                path = path.with_name(f"{path.stem}-{results['settings']['provider']}{path.suffix}")
+            try:
+                bench.plot(results, path)
+            except ImportError as exc:
+                raise HarnessError("--plot needs matplotlib (pip install -e '.[bench]')") from exc
+            print(f"chart written to {path}")
     return 0
 
 
