@@ -144,10 +144,12 @@ comment on function app_private.skip_workout(uuid, text) is
 
 create or replace function public.complete_workout(workout_id uuid, result jsonb default '{}'::jsonb)
 returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.complete_workout(workout_id, result)
+begin
+    return app_private.complete_workout(workout_id, result);
+end
 $$;
 
 comment on function public.complete_workout(uuid, jsonb) is
@@ -155,10 +157,12 @@ comment on function public.complete_workout(uuid, jsonb) is
 
 create or replace function public.skip_workout(workout_id uuid, reason text default null)
 returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.skip_workout(workout_id, reason)
+begin
+    return app_private.skip_workout(workout_id, reason);
+end
 $$;
 
 comment on function public.skip_workout(uuid, text) is

@@ -164,10 +164,12 @@ comment on function app_private.record_assistant_message(uuid, text, jsonb, uuid
 create or replace function public.post_message(
     conversation_id uuid, client_message_id uuid, content text
 ) returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.post_message(conversation_id, client_message_id, content)
+begin
+    return app_private.post_message(conversation_id, client_message_id, content);
+end
 $$;
 
 comment on function public.post_message(uuid, uuid, text) is
@@ -176,10 +178,12 @@ comment on function public.post_message(uuid, uuid, text) is
 create or replace function public.record_assistant_message(
     conversation_id uuid, content text, metadata jsonb default '{}'::jsonb, reply_to uuid default null
 ) returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.record_assistant_message(conversation_id, content, metadata, reply_to)
+begin
+    return app_private.record_assistant_message(conversation_id, content, metadata, reply_to);
+end
 $$;
 
 comment on function public.record_assistant_message(uuid, text, jsonb, uuid) is

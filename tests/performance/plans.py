@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pglast
 import psycopg
 from psycopg import sql
 
@@ -115,7 +116,7 @@ def misestimated(statements: list[Statement], factor: float = ESTIMATE_FACTOR) -
 
 #: The app's set-returning functions, in the schemas it owns.
 SET_RETURNING_FUNCTIONS = """
-select p.oid::regprocedure::text, l.lanname, p.prosrc,
+select p.oid::regprocedure::text, l.lanname, pg_catalog.pg_get_functiondef(p.oid),
     array(
         select a.name
         from unnest(p.proargnames, p.proargmodes) with ordinality as a (name, mode, position)
@@ -132,15 +133,41 @@ order by 1
 
 
 def set_returning_functions(conn: psycopg.Connection) -> dict[str, tuple[str, str, list[str], list[str]]]:
-    """``signature -> (language, body, argument names, argument types)``."""
+    """``signature -> (language, definition, argument names, argument types)``."""
     return {row[0]: row[1:] for row in conn.execute(SET_RETURNING_FUNCTIONS).fetchall()}
 
 
-def explain_sql_body(conn: psycopg.Connection, body: str, names: list[str], types: list[str], args: list) -> Statement:
-    """The plan of a ``language sql`` function's body as the function runs it: its arguments
-    are parameters with no known value (a generic plan), executed with ``args`` so that the
-    plan carries real row counts. Works on every server, auto_explain or not."""
-    text = body
+def body_query(language: str, definition: str) -> str:
+    """The one query a set-returning function's body runs: a ``language sql`` body as it
+    is, a plpgsql body's ``return query`` (found with pglast, PostgreSQL's own parser)."""
+    body = pglast.parse_plpgsql(definition)[0]["PLpgSQL_function"]
+    if language == "sql":
+        return definition.split("$function$")[1]
+    queries = [stmt["query"]["PLpgSQL_expr"]["query"] for stmt in _plpgsql_statements(body) if "query" in stmt]
+    if len(queries) != 1:
+        raise AssertionError(f"expected one `return query` in the body, found {len(queries)}")
+    return queries[0]
+
+
+def _plpgsql_statements(node: object) -> Iterator[dict]:
+    """Every ``return query`` statement in a parsed plpgsql body, however deeply nested."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "PLpgSQL_stmt_return_query":
+                yield value
+            else:
+                yield from _plpgsql_statements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _plpgsql_statements(item)
+
+
+def explain_body(conn: psycopg.Connection, query: str, names: list[str], types: list[str], args: list) -> Statement:
+    """The plan of a function body's query as the function runs it: its arguments are
+    parameters with no known value (a generic plan, as plpgsql caches it), executed with
+    ``args`` so that the plan carries real row counts. Works on every server, auto_explain
+    or not."""
+    text = query
     for index, name in sorted(enumerate(names, start=1), key=lambda item: -len(item[1])):
         text = _replace_name(text, name, f"${index}")
     with conn.transaction(force_rollback=True):
@@ -148,11 +175,13 @@ def explain_sql_body(conn: psycopg.Connection, body: str, names: list[str], type
         conn.execute(f"prepare coachdb_srf_body ({', '.join(types)}) as {text}")
         try:
             literals = sql.SQL(", ").join(sql.Literal(arg) for arg in args)
-            query = sql.SQL("explain (analyze, timing off, format json) execute coachdb_srf_body ({})").format(literals)
-            plan = conn.execute(query).fetchone()[0][0]["Plan"]
+            query_ = sql.SQL("explain (analyze, timing off, format json) execute coachdb_srf_body ({})").format(
+                literals
+            )
+            plan = conn.execute(query_).fetchone()[0][0]["Plan"]
         finally:
             conn.execute("deallocate coachdb_srf_body")
-    return Statement(body, plan)
+    return Statement(query, plan)
 
 
 def _replace_name(text: str, name: str, replacement: str) -> str:

@@ -26,8 +26,9 @@ from harness.generate import bench_conversation, bench_user, md5_uuid
 from tests.performance.plans import (
     ESTIMATE_FACTOR,
     Statement,
+    body_query,
     capture,
-    explain_sql_body,
+    explain_body,
     misestimated,
     over_jit_threshold,
     run_captured,
@@ -153,9 +154,9 @@ def test_every_set_returning_function_body_is_planned_near_its_real_rows(dataset
     with psycopg.connect(dataset, autocommit=True) as conn:
         functions = set_returning_functions(conn)
         assert set(functions) == set(SRF_SAMPLES), "give every set-returning function a sample call in SRF_SAMPLES"
-        for signature, (language, body, names, types) in functions.items():
-            assert language == "sql", f"{signature}: only sql bodies can be explained here"
-            statement = explain_sql_body(conn, body, names, types, SRF_SAMPLES[signature])
+        for signature, (language, definition, names, types) in functions.items():
+            query = body_query(language, definition)
+            statement = explain_body(conn, query, names, types, SRF_SAMPLES[signature])
             assert over_jit_threshold([statement], jit_above_cost(conn)) == [], signature
             assert misestimated([statement]) == [], signature
             placeholders = ", ".join(["%s"] * len(types))
@@ -185,7 +186,7 @@ def test_the_lock_catches_the_unbounded_series_it_was_written_for(dataset):
     with psycopg.connect(dataset, autocommit=True) as conn, conn.transaction(force_rollback=True):
         conn.execute(UNBOUNDED_BODY)
         signature = next(iter(SRF_SAMPLES))
-        _language, body, names, types = set_returning_functions(conn)[signature]
-        statement = explain_sql_body(conn, body, names, types, SRF_SAMPLES[signature])
+        language, definition, names, types = set_returning_functions(conn)[signature]
+        statement = explain_body(conn, body_query(language, definition), names, types, SRF_SAMPLES[signature])
         assert over_jit_threshold([statement], jit_above_cost(conn)), "the old body's cost went unnoticed"
         assert misestimated([statement]), "the old body's 1,000-row series went unnoticed"
