@@ -18,7 +18,8 @@ are printed for orientation only.
 
 The RPC side calls as PostgREST does, with its schema cache: the call's SQL is built once
 per function (``rpc_query``), and each call is one request (role and claims set
-transaction-locally, then the call). Each round runs both sides, the order alternating.
+transaction-locally, then the call). Each round runs both sides in interleaved slices
+(SLICES), the order alternating; get_chat_context alternates large and small call by call.
 Every figure is taken per server; ``--provider all`` runs the whole bench on each server of
 the matrix in turn (``harness.providers.MATRIX``), each with its default settings.
 """
@@ -182,21 +183,24 @@ class RpcCaller:
             return self.conn.execute(self.query, [json.dumps(args, default=str)]).fetchone()[0]
 
 
-def versus_floor(
-    figure: Figure,
-    rounds: int,
-    rpc_jobs: Callable[[int], list[Callable[[], None]]],
-    floor_jobs: Callable[[int], list[Callable[[], None]]],
-    calls_per_round: int,
-) -> Figure:
-    """Per round, the RPC's jobs and the floor's jobs each run in parallel; the order
-    alternates from round to round so that neither side always finds the server warmer."""
+#: A round of a write figure is run as this many slices, each side's slice right after the
+#: other's (the order alternating): on a shared machine the load drifts over seconds, and
+#: finely interleaved slices put the same drift on both sides of the ratio.
+SLICES = 5
+
+Jobs = Callable[[int, int, int], list[Callable[[], None]]]  # (round, slice, slices) -> jobs
+
+
+def versus_floor(figure: Figure, rounds: int, rpc_jobs: Jobs, floor_jobs: Jobs, calls_per_round: int) -> Figure:
+    """Per round, the RPC's and the floor's clients run in parallel, slice by slice, the two
+    sides alternating; the round's ratio is the RPC's total time over the floor's."""
     figure.detail = {"rpc calls/s": [], "floor calls/s": []}
     for r in range(rounds):
-        sides = [("rpc", rpc_jobs), ("floor", floor_jobs)]
-        seconds = {}
-        for side, jobs in sides if r % 2 == 0 else reversed(sides):
-            seconds[side] = _in_parallel(jobs(r))
+        seconds = {"rpc": 0.0, "floor": 0.0}
+        for k in range(SLICES):
+            sides = [("rpc", rpc_jobs), ("floor", floor_jobs)]
+            for side, jobs in sides if (r + k) % 2 == 0 else reversed(sides):
+                seconds[side] += _in_parallel(jobs(r, k, SLICES))
         figure.detail["rpc calls/s"].append(calls_per_round / seconds["rpc"])
         figure.detail["floor calls/s"].append(calls_per_round / seconds["floor"])
         figure.rounds.append(seconds["rpc"] / seconds["floor"])
@@ -224,7 +228,7 @@ def bench_onboarding(url: str, rounds: int, clients: int, calls: int, progress) 
         start = ((2 * r + side) * clients + client) * calls
         return ids[start : start + calls]
 
-    def rpc_jobs(r: int) -> list[Callable[[], None]]:
+    def rpc_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
         def job(caller: RpcCaller, batch: list[str]) -> Callable[[], None]:
             def run() -> None:
                 for user in batch:
@@ -233,9 +237,9 @@ def bench_onboarding(url: str, rounds: int, clients: int, calls: int, progress) 
 
             return run
 
-        return [job(caller, users(r, 0, i)) for i, caller in enumerate(callers)]
+        return [job(caller, users(r, 0, i)[k::slices]) for i, caller in enumerate(callers)]
 
-    def floor_jobs(r: int) -> list[Callable[[], None]]:
+    def floor_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
         def job(conn: psycopg.Connection, batch: list[str]) -> Callable[[], None]:
             def run() -> None:
                 for user in batch:
@@ -247,7 +251,7 @@ def bench_onboarding(url: str, rounds: int, clients: int, calls: int, progress) 
 
             return run
 
-        return [job(conn, users(r, 1, i)) for i, conn in enumerate(owners)]
+        return [job(conn, users(r, 1, i)[k::slices]) for i, conn in enumerate(owners)]
 
     try:
         return versus_floor(figure, rounds, rpc_jobs, floor_jobs, per_round)
@@ -287,7 +291,7 @@ def bench_post_message(url: str, users: int, rounds: int, clients: int, calls: i
         mine = numbers[client]
         return [mine[(((2 * r + side) * calls) + k) % len(mine)] for k in range(calls)]
 
-    def rpc_jobs(r: int) -> list[Callable[[], None]]:
+    def rpc_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
         def job(caller: RpcCaller, batch_: list[int]) -> Callable[[], None]:
             def run() -> None:
                 for n in batch_:
@@ -301,9 +305,9 @@ def bench_post_message(url: str, users: int, rounds: int, clients: int, calls: i
 
             return run
 
-        return [job(caller, batch(i, r, 0)) for i, caller in enumerate(callers)]
+        return [job(caller, batch(i, r, 0)[k::slices]) for i, caller in enumerate(callers)]
 
-    def floor_jobs(r: int) -> list[Callable[[], None]]:
+    def floor_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
         def job(conn: psycopg.Connection, batch_: list[int]) -> Callable[[], None]:
             def run() -> None:
                 for n in batch_:
@@ -315,7 +319,7 @@ def bench_post_message(url: str, users: int, rounds: int, clients: int, calls: i
 
             return run
 
-        return [job(conn, batch(i, r, 1)) for i, conn in enumerate(owners)]
+        return [job(conn, batch(i, r, 1)[k::slices]) for i, conn in enumerate(owners)]
 
     try:
         return versus_floor(figure, rounds, rpc_jobs, floor_jobs, clients * calls)
@@ -358,7 +362,7 @@ def bench_complete_workout(url: str, users: int, rounds: int, clients: int, call
         start = (2 * r + side) * calls
         return pairs[client][start : start + calls]
 
-    def rpc_jobs(r: int) -> list[Callable[[], None]]:
+    def rpc_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
         def job(caller: RpcCaller, batch_: list[tuple[str, str]]) -> Callable[[], None]:
             def run() -> None:
                 for user, workout in batch_:
@@ -367,9 +371,9 @@ def bench_complete_workout(url: str, users: int, rounds: int, clients: int, call
 
             return run
 
-        return [job(caller, batch(i, r, 0)) for i, caller in enumerate(callers)]
+        return [job(caller, batch(i, r, 0)[k::slices]) for i, caller in enumerate(callers)]
 
-    def floor_jobs(r: int) -> list[Callable[[], None]]:
+    def floor_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
         def job(conn: psycopg.Connection, batch_: list[tuple[str, str]]) -> Callable[[], None]:
             def run() -> None:
                 for user, workout in batch_:
@@ -379,7 +383,7 @@ def bench_complete_workout(url: str, users: int, rounds: int, clients: int, call
 
             return run
 
-        return [job(conn, batch(i, r, 1)) for i, conn in enumerate(owners)]
+        return [job(conn, batch(i, r, 1)[k::slices]) for i, conn in enumerate(owners)]
 
     try:
         return versus_floor(figure, rounds, rpc_jobs, floor_jobs, clients * calls)
@@ -444,36 +448,38 @@ def bench_reads(url: str, users: int, rounds: int, samples: int, progress) -> li
 # -- get_chat_context: large vs small ----------------------------------------------------------
 
 
-def _chat_context_ms(url: str, users: int, samples: int, rng: random.Random, progress) -> float:
-    conn = psycopg.connect(url, user="authenticator", autocommit=True)
-    try:
-        call = RpcCaller(conn, "get_chat_context", ["conversation_id", "message_limit"])
-        times = []
-        for _ in range(samples):
-            n = rng.randint(1, users)
-            user = bench_user(n)
-            conversation = bench_conversation(n, rng.randint(1, 2))
-            started = time.perf_counter()
-            call(user, conversation_id=conversation, message_limit=20)
-            times.append(time.perf_counter() - started)
-            progress.update()
-        return statistics.median(times) * 1000
-    finally:
-        conn.close()
-
-
 def bench_chat_context(
     large: str, large_users: int, small: str, small_users: int, rounds: int, samples: int, progress
 ) -> Figure:
+    """Per round, ``samples`` calls on each dataset, alternating call by call (so that load
+    from elsewhere lands on both sides alike); the ratio of the medians."""
     figure = Figure("get_chat_context at full scale vs at 1k messages", "x", target=2.0)
     figure.detail = {"large ms": [], "small ms": []}
     rng = random.Random(11)
-    for _ in range(rounds):
-        small_ms = _chat_context_ms(small, small_users, samples, rng, progress)
-        large_ms = _chat_context_ms(large, large_users, samples, rng, progress)
-        figure.detail["small ms"].append(small_ms)
-        figure.detail["large ms"].append(large_ms)
-        figure.rounds.append(large_ms / small_ms)
+    conns = {"large": psycopg.connect(large, user="authenticator", autocommit=True)}
+    conns["small"] = psycopg.connect(small, user="authenticator", autocommit=True)
+    users = {"large": large_users, "small": small_users}
+    try:
+        calls = {
+            side: RpcCaller(conn, "get_chat_context", ["conversation_id", "message_limit"])
+            for side, conn in conns.items()
+        }
+        for _ in range(rounds):
+            times: dict[str, list[float]] = {"large": [], "small": []}
+            for i in range(2 * samples):
+                side = ("large", "small")[(i + i // 2) % 2]  # large, small, small, large, ...
+                n = rng.randint(1, users[side])
+                started = time.perf_counter()
+                calls[side](bench_user(n), conversation_id=bench_conversation(n, rng.randint(1, 2)), message_limit=20)
+                times[side].append(time.perf_counter() - started)
+                progress.update()
+            large_ms, small_ms = (statistics.median(times[side]) * 1000 for side in ("large", "small"))
+            figure.detail["small ms"].append(small_ms)
+            figure.detail["large ms"].append(large_ms)
+            figure.rounds.append(large_ms / small_ms)
+    finally:
+        for conn in conns.values():
+            conn.close()
     return figure
 
 
