@@ -526,6 +526,10 @@ def bench_up(rounds: int, progress, provider: str = "embedded") -> Figure:
                     ready = True
                     break
         finally:
+            # `up` installs its Ctrl-C handler just after that line; a SIGINT sent at once
+            # can land before it, and where SIGINT is inherited as ignored (a job started in
+            # the background by a non-interactive shell, as CI runs) it is lost.
+            time.sleep(0.5)
             proc.send_signal(signal.SIGINT)
             try:
                 _, errors = proc.communicate(timeout=60)
