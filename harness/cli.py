@@ -41,7 +41,7 @@ from harness.guard import LockPolicy
 from harness.lint import run as run_lint
 from harness.loader import apply
 from harness.pooler import find_pgbouncer
-from harness.providers import PROVIDERS, get_provider
+from harness.providers import LOCAL_PROVIDERS, MATRIX, PROVIDERS, available, get_provider
 from harness.providers._binaries import BinariesProvider
 from harness.providers.local import is_root
 from harness.providers.url import URL_ENV
@@ -229,17 +229,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(
         base, scale=_scale(args, base.scale), rounds=args.rounds or base.rounds, provider=args.provider
     )
-    results = bench.run(settings)
-    print(bench.render_table(results))
+    names = available(MATRIX) if args.provider == "all" else [args.provider]
+    if not names:
+        raise HarnessError("no server of the matrix can run here: pip install pgserver")
+    all_results = bench.run_matrix(settings, names)
+    for results in all_results:
+        print(bench.render_table(results))
+    if len(all_results) > 1:
+        print(bench.render_matrix(all_results))
     if args.json:
-        bench.write_json(results, Path(args.json))
+        payload = all_results[0] if len(all_results) == 1 else {"servers": all_results}
+        bench.write_json(payload, Path(args.json))
         print(f"results written to {args.json}")
     if args.plot:
-        try:
-            bench.plot(results, Path(args.plot))
-        except ImportError as exc:
-            raise HarnessError("--plot needs matplotlib (pip install -e '.[bench]')") from exc
-        print(f"chart written to {args.plot}")
+        for results in all_results:
+            path = Path(args.plot)
+            if len(all_results) > 1:
+                path = path.with_name(f"{path.stem}-{results['settings']['provider']}{path.suffix}")
+            try:
+                bench.plot(results, path)
+            except ImportError as exc:
+                raise HarnessError("--plot needs matplotlib (pip install -e '.[bench]')") from exc
+            print(f"chart written to {path}")
     return 0
 
 
@@ -383,6 +394,7 @@ class SuitePass:
 #: may have, then the client-facing suites again behind pgbouncer. A new server is one line.
 AUTO_PASSES: tuple[SuitePass, ...] = (
     SuitePass("embedded", "embedded"),
+    SuitePass("pg17", "pg17"),
     SuitePass("system", "system"),
     SuitePass(
         "behind pgbouncer",
@@ -564,7 +576,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=port_number, default=DEFAULT_PORT, help="TCP port on 127.0.0.1 (default: %(default)s)"
     )
     up.add_argument(
-        "--provider", choices=["embedded", "system"], default="embedded", help="server binaries (default: embedded)"
+        "--provider", choices=LOCAL_PROVIDERS, default="embedded", help="server binaries (default: embedded)"
     )
     up.add_argument("--reset", action="store_true", help="delete the data directory (a cluster) first")
 
@@ -636,7 +648,12 @@ def build_parser() -> argparse.ArgumentParser:
     scale_options(bench_parser, quick=True)
     bench_parser.add_argument("--quick", action="store_true", help="a small scale that runs in seconds (CI)")
     bench_parser.add_argument("--rounds", type=positive_int, help="rounds per figure (default 5; --quick 3)")
-    bench_parser.add_argument("--provider", choices=["embedded", "system"], default="embedded")
+    bench_parser.add_argument(
+        "--provider",
+        choices=["all", *LOCAL_PROVIDERS],
+        default="embedded",
+        help="server to measure on; all = every server of the matrix available here, one after another",
+    )
     bench_parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     bench_parser.add_argument("--plot", metavar="PATH", help="draw the ratios as a PNG chart")
 
@@ -718,7 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--provider",
         default="auto",
         choices=["auto", *PROVIDERS],
-        help="server to test against; auto = every pass that can run here",
+        help="server to test against; auto = every pass that can run here (embedded, pg17, system, pgbouncer)",
     )
     return parser
 

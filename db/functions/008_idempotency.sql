@@ -51,12 +51,15 @@ comment on function app_private.idempotent_replay(uuid, text, text, text) is
 create or replace function app_private.idempotent_store(
     p_user_id uuid, p_operation text, p_key text, p_request_hash text, p_response jsonb
 ) returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
+begin
+    -- plpgsql, not sql: a sql function with a SET clause is planned on every call.
     insert into public.idempotency_keys (user_id, operation, key, request_hash, response)
     values (p_user_id, p_operation, p_key, p_request_hash, p_response);
-    select p_response || '{"replayed": false}'::jsonb;
+    return p_response || '{"replayed": false}'::jsonb;
+end
 $$;
 
 comment on function app_private.idempotent_store(uuid, text, text, text, jsonb) is

@@ -202,10 +202,12 @@ comment on function app_private.finalize_onboarding(text, jsonb, jsonb) is
 create or replace function public.finalize_onboarding(
     idempotency_key text, profile jsonb, plan jsonb default '{}'::jsonb
 ) returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.finalize_onboarding(idempotency_key, profile, plan)
+begin
+    return app_private.finalize_onboarding(idempotency_key, profile, plan);
+end
 $$;
 
 comment on function public.finalize_onboarding(text, jsonb, jsonb) is

@@ -63,6 +63,22 @@ begin
     ));
 
     perform app_private.lock_user(v_uid);
+    -- The common case in one statement: a scheduled workout of the active plan. Anything
+    -- else (missing, another user's, a plan not active, skipped, a repeat) finds no row here
+    -- and is answered below, exactly as before.
+    update public.workouts as w
+    set status = 'completed', result = v_clean, completed_at = pg_catalog.now()
+    from public.plans as pl
+    where w.user_id = v_uid and w.id = p_workout_id and w.status = 'scheduled'
+        and pl.user_id = v_uid and pl.id = w.plan_id and pl.status = 'active'
+    returning w.completed_at into v_completed_at;
+    if found then
+        return pg_catalog.jsonb_build_object(
+            'workout_id', p_workout_id, 'status', 'completed',
+            'completed_at', v_completed_at, 'replayed', false
+        );
+    end if;
+
     v_workout := app_private.workout_for_change(v_uid, p_workout_id);
     if v_workout.status = 'skipped' then
         perform app_private.raise_conflict('workout_id', 'the workout was skipped; it cannot be completed');
@@ -139,10 +155,12 @@ comment on function app_private.skip_workout(uuid, text) is
 
 create or replace function public.complete_workout(workout_id uuid, result jsonb default '{}'::jsonb)
 returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.complete_workout(workout_id, result)
+begin
+    return app_private.complete_workout(workout_id, result);
+end
 $$;
 
 comment on function public.complete_workout(uuid, jsonb) is
@@ -150,10 +168,12 @@ comment on function public.complete_workout(uuid, jsonb) is
 
 create or replace function public.skip_workout(workout_id uuid, reason text default null)
 returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.skip_workout(workout_id, reason)
+begin
+    return app_private.skip_workout(workout_id, reason);
+end
 $$;
 
 comment on function public.skip_workout(uuid, text) is

@@ -31,6 +31,15 @@ declare
     v_id uuid;
     v_created_at timestamptz;
 begin
+    -- The conversation first: one statement both proves it is the user's (PT404 otherwise)
+    -- and moves last_message_at to now(), the new message's created_at.
+    update public.conversations as c
+    set last_message_at = pg_catalog.now()
+    where c.user_id = p_user_id and c.id = p_conversation_id;
+    if not found then
+        perform app_private.raise_not_found('conversation', p_conversation_id);
+    end if;
+
     insert into public.messages (
         user_id, conversation_id, role, content, metadata, client_message_id, reply_to
     )
@@ -38,10 +47,6 @@ begin
         p_user_id, p_conversation_id, p_role, p_content, p_metadata, p_client_message_id, p_reply_to
     )
     returning id, created_at into v_id, v_created_at;
-
-    update public.conversations as c
-    set last_message_at = v_created_at
-    where c.user_id = p_user_id and c.id = p_conversation_id;
 
     return pg_catalog.jsonb_build_object(
         'message_id', v_id, 'created_at', v_created_at, 'replayed', false
@@ -52,7 +57,7 @@ $$;
 comment on function app_private.append_message(
     uuid, uuid, public.message_role, text, jsonb, uuid, uuid
 ) is
-'Inserts a message and moves its conversation''s last_message_at.';
+'Moves the conversation''s last_message_at (PT404 if not the user''s) and inserts the message.';
 
 create or replace function app_private.post_message(
     p_conversation_id uuid, p_client_message_id uuid, p_content text
@@ -72,13 +77,8 @@ begin
         perform app_private.raise_invalid('client_message_id', 'is required');
     end if;
     perform app_private.lock_user(v_uid);
-    if not exists (
-        select from public.conversations as c
-        where c.user_id = v_uid and c.id = p_conversation_id
-    ) then
-        perform app_private.raise_not_found('conversation', p_conversation_id);
-    end if;
-
+    -- A replay first (its message proves the conversation); a new message's conversation
+    -- is checked by append_message, in the statement that updates it.
     select m.* into v_existing
     from public.messages as m
     where m.user_id = v_uid and m.conversation_id = p_conversation_id
@@ -164,10 +164,12 @@ comment on function app_private.record_assistant_message(uuid, text, jsonb, uuid
 create or replace function public.post_message(
     conversation_id uuid, client_message_id uuid, content text
 ) returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.post_message(conversation_id, client_message_id, content)
+begin
+    return app_private.post_message(conversation_id, client_message_id, content);
+end
 $$;
 
 comment on function public.post_message(uuid, uuid, text) is
@@ -176,10 +178,12 @@ comment on function public.post_message(uuid, uuid, text) is
 create or replace function public.record_assistant_message(
     conversation_id uuid, content text, metadata jsonb default '{}'::jsonb, reply_to uuid default null
 ) returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.record_assistant_message(conversation_id, content, metadata, reply_to)
+begin
+    return app_private.record_assistant_message(conversation_id, content, metadata, reply_to);
+end
 $$;
 
 comment on function public.record_assistant_message(uuid, text, jsonb, uuid) is

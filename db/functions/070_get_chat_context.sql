@@ -85,10 +85,12 @@ comment on function app_private.get_chat_context(uuid, int) is
 
 create or replace function public.get_chat_context(conversation_id uuid, message_limit int default 20)
 returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-    select app_private.get_chat_context(conversation_id, message_limit)
+begin
+    return app_private.get_chat_context(conversation_id, message_limit);
+end
 $$;
 
 comment on function public.get_chat_context(uuid, int) is

@@ -125,7 +125,11 @@ def test_apply_reports_what_it_repaired(db_url, admin):
 @pytest.mark.parametrize(
     ("change", "finding", "object_"),
     [
-        ("alter table public.profiles drop column onboarded_at", "drift_missing_column", "public.profiles.onboarded_at"),
+        (
+            "alter table public.profiles drop column onboarded_at",
+            "drift_missing_column",
+            "public.profiles.onboarded_at",
+        ),
         ("alter table public.plans alter column weeks type bigint", "drift_changed_column", "public.plans.weeks"),
     ],
 )

@@ -6,35 +6,20 @@ without ``(select ...)`` or a missing index fails here, without a stopwatch."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from harness.context import request, set_request_context
-from harness.generate import Scale, bench_conversation, bench_user, generate
+from harness.generate import bench_conversation, bench_user
+from tests.performance.plans import nodes
 
 BIG_TABLES = {"workouts", "messages", "plans", "conversations", "profiles", "idempotency_keys"}
-SCALE = Scale(2_000, 200_000, 200_000)
-
-
-@pytest.fixture(scope="module")
-def dataset(databases) -> Iterator[str]:
-    url = databases.clone("coachdb_plan_shapes")
-    generate(url, SCALE)
-    yield url
-    databases.drop("coachdb_plan_shapes")
 
 
 def evaluates_claims(condition: str) -> bool:
     """auth.uid() in a scan's condition: by name, or inlined (it reads the JWT settings)."""
     return "auth.uid()" in condition or "request.jwt" in condition
-
-
-def nodes(plan: dict) -> Iterator[dict]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
 
 
 def explain(url: str, query: str, params: list, user: str) -> dict:
