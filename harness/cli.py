@@ -678,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     types.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is stale")
     types.add_argument(
-        "--provider", choices=["embedded", "system"], default="embedded", help="server for the fresh build"
+        "--provider", choices=LOCAL_PROVIDERS, default="embedded", help="server for the fresh build"
     )
     types.add_argument("--url", help="read this database's catalog instead of a fresh build (it must have the schema)")
 

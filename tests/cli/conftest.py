@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.providers import LOCAL_PROVIDERS
 from harness.providers._binaries import temporary_parent
 from harness.providers.local import free_port
 
@@ -87,8 +88,8 @@ class Up:
 @pytest.fixture
 def local_provider(request: pytest.FixtureRequest) -> str:
     name = request.config.getoption("--provider")
-    if name not in ("embedded", "system"):
-        pytest.skip(f"coachdb up runs a local cluster (embedded or system), not the {name} provider")
+    if name not in LOCAL_PROVIDERS:
+        pytest.skip(f"coachdb up runs a local cluster ({', '.join(LOCAL_PROVIDERS)}), not the {name} provider")
     from harness.providers import PROVIDERS
 
     reason = PROVIDERS[name].unavailable_reason()

@@ -11,6 +11,7 @@ import time
 import psycopg
 import pytest
 
+from harness.providers import LOCAL_PROVIDERS
 from harness.providers.local import free_port
 
 COACHDB = [sys.executable, "-m", "harness.cli"]
@@ -66,7 +67,7 @@ def test_apply_to_an_unreachable_server_is_one_clear_line():
 
 @pytest.mark.slow
 def test_up_serves_schema_and_demo_data_until_interrupted(provider):
-    if provider.name not in ("embedded", "system"):
+    if provider.name not in LOCAL_PROVIDERS:
         pytest.skip("coachdb up runs a local cluster")
     import shutil
 

@@ -16,7 +16,7 @@ import pytest
 
 from harness.context import Client
 from harness.databases import DatabaseFactory
-from harness.providers import get_provider
+from harness.providers import LOCAL_PROVIDERS, get_provider
 from tests.payloads import plan, profile
 
 TABLES = ("profiles", "plans", "workouts", "idempotency_keys")
@@ -104,7 +104,7 @@ def _catch(call):
 @pytest.fixture
 def crash_server(provider):
     """A server of our own to crash (the run's shared server must survive)."""
-    if provider.name not in ("embedded", "system"):
+    if provider.name not in LOCAL_PROVIDERS:
         pytest.skip(f"crashing needs a local cluster; the {provider.name} provider has none")
     own = get_provider(provider.name)
     own.start()
