@@ -289,6 +289,7 @@ def cmd_types(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out}")
+    return 0
 
 
 # -- supabase, push and diff -------------------------------------------------------------------
@@ -677,9 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="file to write ('-' for stdout; default: types/database.types.ts or database_types.py)"
     )
     types.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file is stale")
-    types.add_argument(
-        "--provider", choices=LOCAL_PROVIDERS, default="embedded", help="server for the fresh build"
-    )
+    types.add_argument("--provider", choices=LOCAL_PROVIDERS, default="embedded", help="server for the fresh build")
     types.add_argument("--url", help="read this database's catalog instead of a fresh build (it must have the schema)")
 
     supa = command(

@@ -64,12 +64,14 @@ def doctor(url: str, options: Options) -> Report:
 
 def main(url: str, options: Options, out: Callable[[str], None] = print) -> int:
     """Print the report; with --json one document on stdout whatever happened, otherwise a
-    failure is also the CLI's usual one line on stderr, ``coachdb: error: ...``."""
+    failure is the CLI's usual one line on stderr, ``coachdb: error: ...`` (naming the
+    database), after the report's first line if doctor got as far as choosing its mode."""
     report = doctor(url, options)
     if options.json:
         out(render_json(report))
     elif report.error:
-        out(header(report))
+        if report.mode:  # it got as far as the mode: say where and how it was looking
+            out(header(report))
         print(f"coachdb: error: {report.error}", file=sys.stderr)
     else:
         out(render_text(report))

@@ -235,7 +235,7 @@ comment on function app_private.profiles_column_rules() is
 
 revoke all on function app_private.profiles_column_rules() from public;
 
-create trigger profiles_column_rules
+create or replace trigger profiles_column_rules
 before insert or update of display_name, experience, units, metadata on public.profiles
 for each row execute function app_private.profiles_column_rules();
 
@@ -257,7 +257,7 @@ comment on function app_private.plans_column_rules() is
 
 revoke all on function app_private.plans_column_rules() from public;
 
-create trigger plans_column_rules
+create or replace trigger plans_column_rules
 before insert or update of name, metadata on public.plans
 for each row execute function app_private.plans_column_rules();
 
@@ -278,6 +278,6 @@ comment on function app_private.conversations_column_rules() is
 
 revoke all on function app_private.conversations_column_rules() from public;
 
-create trigger conversations_column_rules
+create or replace trigger conversations_column_rules
 before insert or update of title on public.conversations
 for each row execute function app_private.conversations_column_rules();

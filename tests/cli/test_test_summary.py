@@ -11,11 +11,11 @@ from tests.cli.conftest import run
 
 
 def test_the_pass_list_is_data_a_new_server_is_one_entry(monkeypatch):
-    monkeypatch.setattr(cli, "AUTO_PASSES", (*AUTO_PASSES[:2], SuitePass("postgres 17", "pg17"), *AUTO_PASSES[2:]))
+    monkeypatch.setattr(cli, "AUTO_PASSES", (*AUTO_PASSES[:3], SuitePass("postgres 18", "pg18"), *AUTO_PASSES[3:]))
     planned = plan_passes("auto", [])
-    assert [p.label for p, _ in planned] == ["embedded", "system", "postgres 17", "behind pgbouncer"]
-    pg17 = planned[2][0]
-    assert pg17.unavailable_reason("pg17") == "unknown provider 'pg17'"
+    assert [p.label for p, _ in planned] == ["embedded", "pg17", "system", "postgres 18", "behind pgbouncer"]
+    pg18 = planned[3][0]
+    assert pg18.unavailable_reason("pg18") == "unknown provider 'pg18'"
 
 
 def test_the_pgbouncer_pass_says_why_it_cannot_run(monkeypatch):

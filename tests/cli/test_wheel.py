@@ -94,7 +94,7 @@ def test_up_apply_and_doctor_work_from_a_wheel_outside_the_checkout(installed, o
             [installed / "coachdb", "apply", "--url", target], cwd=outside, env=env, capture_output=True, text=True
         )
         assert applied.returncode == 0, applied.stderr
-        assert "applied   db/schema/010_profiles.sql" in applied.stdout
+        assert "applied   supabase/migrations/20261125000500_schema_010_profiles.sql" in applied.stdout
         with psycopg.connect(target) as conn:
             tables = {r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'public'")}
             assert {"profiles", "plans", "workouts", "conversations", "messages", "idempotency_keys"} <= tables
