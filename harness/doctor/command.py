@@ -17,6 +17,12 @@ from harness.doctor.mode import detect, forced
 from harness.doctor.run import Report, describe, examine, header, mask, render_json, render_text
 
 
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error (libpq adds an indented hint line): errors are one line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 @dataclass(frozen=True)
 class Options:
     fix: bool = False
@@ -35,7 +41,7 @@ def doctor(url: str, options: Options) -> Report:
         psycopg.connect(url, connect_timeout=5).close()
     except psycopg.Error as exc:
         report.error = mask(f"cannot reach {report.database} ({options.connection_hint}): "
-                            f"{str(exc).strip()}", url)  # fmt: skip
+                            f"{_one_line(exc)}", url)  # fmt: skip
         return report
     try:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -54,11 +60,11 @@ def doctor(url: str, options: Options) -> Report:
         diagnosed = examine(url, mode=report.mode.name, root=options.root, with_drift=options.with_drift)
         report.findings = problems + diagnosed.findings
     except psycopg.errors.InsufficientPrivilege as exc:
-        report.error = mask(f"doctor lacks a privilege it needs on {report.database}: {str(exc).strip()}", url)
+        report.error = mask(f"doctor lacks a privilege it needs on {report.database}: {_one_line(exc)}", url)
     except psycopg.OperationalError as exc:
-        report.error = mask(f"lost the connection to {report.database}: {str(exc).strip()}", url)
+        report.error = mask(f"lost the connection to {report.database}: {_one_line(exc)}", url)
     except Exception as exc:
-        report.error = mask(f"doctor could not run on {report.database}: {type(exc).__name__}: {exc}", url)
+        report.error = mask(f"doctor could not run on {report.database}: {type(exc).__name__}: {_one_line(exc)}", url)
     return report
 
 
