@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:  # pytest is a test extra: `coachdb` itself must import without it
+    import pytest
 
 SUMMARY_ENV = "COACHDB_TEST_SUMMARY"
 

@@ -112,3 +112,18 @@ def test_up_serves_schema_and_demo_data_until_interrupted(provider):
     shutil.rmtree(tmp_path, ignore_errors=True)
     assert proc.returncode == 0, err
     assert "coachdb: stopped" in out
+
+
+def test_the_command_starts_without_the_optional_extras():
+    """`pip install coachdb` brings no pytest, hypothesis, jsonschema, matplotlib, tqdm or the
+    diff engine: `coachdb` must start (and `up`, `apply`, `doctor` run) without any of them."""
+    extras = ("pytest", "hypothesis", "jsonschema", "matplotlib", "tqdm", "results")
+    code = (
+        "import sys\n"
+        f"for name in {extras!r}: sys.modules[name] = None  # importing it now fails\n"
+        "from harness.cli import main\n"
+        "sys.exit(main(['--help']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "usage: coachdb" in result.stdout
