@@ -12,8 +12,6 @@ privileges. Every value is rendered by PostgreSQL itself (``pg_get_*def``, ``for
 
 from __future__ import annotations
 
-import difflib
-
 import psycopg
 
 #: The schemas the app owns; Supabase's (auth, extensions, storage ...) are not compared.
@@ -121,12 +119,3 @@ def differences(left: Snapshot, right: Snapshot, labels: tuple[str, str] = ("lef
             if a[name] != b[name]
         ]
     return lines
-
-
-def function_source_diff(left: psycopg.Connection, right: psycopg.Connection, signature: str) -> str:
-    """A unified diff of one function's definition in two databases (the snapshot only keeps
-    its md5, so a failing comparison calls this to show what changed)."""
-    query = "select pg_get_functiondef(to_regprocedure(%s))"
-    a = (left.execute(query, [signature]).fetchone()[0] or "").splitlines()
-    b = (right.execute(query, [signature]).fetchone()[0] or "").splitlines()
-    return "\n".join(difflib.unified_diff(a, b, lineterm=""))

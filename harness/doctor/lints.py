@@ -69,10 +69,6 @@ def all_lints() -> list[Lint]:
     return lints
 
 
-def lint_files() -> list[Path]:
-    return [lint.path for lint in all_lints()]
-
-
 def app_schemas(conn: psycopg.Connection) -> tuple[str, ...]:
     """Every schema a generic check looks at: all but the system's and Supabase's own."""
     rows = conn.execute(
