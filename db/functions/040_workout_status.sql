@@ -55,11 +55,17 @@ begin
     perform app_private.reject_unknown_keys(
         v_result, 'result', '{duration_min,distance_m,rpe,notes}'
     );
+    -- A field the client did not send is not validated (each check is a function call, and
+    -- absent means null to every one of them): most results carry two or three fields.
     v_clean := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-        'duration_min', app_private.json_int(v_result -> 'duration_min', 'result.duration_min', 1, 1440),
-        'distance_m', app_private.json_number(v_result -> 'distance_m', 'result.distance_m', 0, 1000000),
-        'rpe', app_private.json_int(v_result -> 'rpe', 'result.rpe', 1, 10),
-        'notes', app_private.json_text(v_result -> 'notes', 'result.notes', 1, 2000)
+        'duration_min', case when v_result operator(pg_catalog.?) 'duration_min' then
+            app_private.json_int(v_result -> 'duration_min', 'result.duration_min', 1, 1440) end,
+        'distance_m', case when v_result operator(pg_catalog.?) 'distance_m' then
+            app_private.json_number(v_result -> 'distance_m', 'result.distance_m', 0, 1000000) end,
+        'rpe', case when v_result operator(pg_catalog.?) 'rpe' then
+            app_private.json_int(v_result -> 'rpe', 'result.rpe', 1, 10) end,
+        'notes', case when v_result operator(pg_catalog.?) 'notes' then
+            app_private.json_text(v_result -> 'notes', 'result.notes', 1, 2000) end
     ));
 
     perform app_private.lock_user(v_uid);
