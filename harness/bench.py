@@ -5,9 +5,9 @@ run, repeated over rounds (interleaved, so drift hits both sides); the report gi
 ratio's median and spread and warns when the spread is too wide to trust. Absolute numbers
 are printed for orientation only.
 
-    finalize_onboarding   8 concurrent clients, calls/s of the RPC (request context, RLS,
-                          validation, idempotency) vs a hand-written floor inserting the same
-                          rows with plain SQL in one transaction per call.   target <= 1.5x
+    finalize_onboarding   8 concurrent pgbench clients, calls/s of the RPC (request context,
+                          RLS, validation, idempotency) vs a hand-written floor inserting the
+                          same rows with plain SQL in one transaction per call. target <= 1.5x
     post_message,         likewise, 8 clients on the full dataset: the RPC vs the plain insert
     complete_workout      (+ conversation update) / the plain update.       target <= 1.5x
     rls reads             a week of workouts, the last 20 messages, the profile: as
@@ -18,8 +18,10 @@ are printed for orientation only.
 
 The RPC side calls as PostgREST does, with its schema cache: the call's SQL is built once
 per function (``rpc_query``), and each call is one request (role and claims set
-transaction-locally, then the call). Each round runs both sides in interleaved slices
-(SLICES), the order alternating; get_chat_context alternates large and small call by call.
+transaction-locally, then the call). The write figures are driven by pgbench
+(``harness.pgbench``: a client in C, as PostgREST is compiled; eight Python threads were
+the bottleneck themselves), the two sides' order alternating round by round; reads
+alternate call by call, get_chat_context large and small call by call.
 Every figure is taken per server; ``--provider all`` runs the whole bench on each server of
 the matrix in turn (``harness.providers.MATRIX``), each with its default settings.
 """
@@ -34,41 +36,28 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from harness.context import argument_types, request, rpc_query, set_request_context
 from harness.databases import DatabaseFactory
 from harness.errors import HarnessError
-from harness.generate import Scale, bench_conversation, bench_user, generate, md5_uuid, user_id_sql
+from harness.generate import Scale, bench_conversation, bench_user, generate, user_id_sql
+from harness.pgbench import binary as pgbench_binary
+from harness.pgbench import run as run_pgbench
 from harness.providers import Provider, get_provider
+from harness.providers._binaries import BinariesProvider
 from harness.providers.local import free_port
 
 SPREAD_WARNING = 0.25  # (max - min) / median of a ratio across rounds
 WRITE_TARGET = 1.5  # an RPC's cost over its plain-SQL floor, 8 clients
-
-PROFILE = {"display_name": "Bench", "goal": "endurance", "days_per_week": 3, "timezone": "Europe/Paris"}
-PLAN = {"weeks": 4, "starts_on": "2030-01-07"}
-
-FLOOR = [
-    """insert into public.profiles as p (auth_user_id, display_name, goal, days_per_week, timezone, onboarded_at)
-    values (%(u)s, 'Bench', 'endurance', 3, 'Europe/Paris', now())
-    on conflict (auth_user_id) do update set display_name = excluded.display_name""",
-    "update public.plans set status = 'archived', archived_at = now() where user_id = %(u)s and status = 'active'",
-    """insert into public.plans (id, user_id, name, goal, status, starts_on, weeks, activated_at)
-    values (%(p)s, %(u)s, 'Endurance plan', 'endurance', 'active', '2030-01-07', 4, now())""",
-    """insert into public.workouts (user_id, plan_id, scheduled_on, kind, title, targets)
-    select %(u)s, %(p)s, date '2030-01-07' + w * 7 + s * 7 / 3, 'run', 'Run, week ' || w + 1,
-        jsonb_build_object('duration_min', 30 + 5 * w, 'intensity', 'moderate')
-    from generate_series(0, 3) as w, generate_series(0, 2) as s""",
-]
 
 READS = {
     "week of workouts": (
@@ -143,30 +132,7 @@ def _progress(total: int, label: str):
     return tqdm(total=total, desc=label, file=sys.stderr, leave=False)
 
 
-# -- finalize_onboarding vs its floor ----------------------------------------------------------
-
-
-def _in_parallel(jobs: list[Callable[[], None]]) -> float:
-    barrier = threading.Barrier(len(jobs) + 1)
-    errors: list[BaseException] = []
-
-    def run(job):
-        barrier.wait()
-        try:
-            job()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return time.perf_counter() - started
+# -- PostgREST's call over one connection (the reads and get_chat_context) -----------------
 
 
 class RpcCaller:
@@ -183,213 +149,196 @@ class RpcCaller:
             return self.conn.execute(self.query, [json.dumps(args, default=str)]).fetchone()[0]
 
 
-#: A round of a write figure is run as this many slices, each side's slice right after the
-#: other's (the order alternating): on a shared machine the load drifts over seconds, and
-#: finely interleaved slices put the same drift on both sides of the ratio.
-SLICES = 5
+# -- writes: each RPC vs its plain-SQL floor, driven by pgbench ---------------------------------
 
-Jobs = Callable[[int, int, int], list[Callable[[], None]]]  # (round, slice, slices) -> jobs
+#: Transactions each new pgbench connection makes before its calls count: the first calls of a
+#: connection compile every plpgsql function it reaches and plan each statement custom five
+#: times (PostgreSQL's plan cache), costs PostgREST's pooled connections paid long ago.
+WARMUP = 6
 
+#: Every transaction of a pgbench script takes the next call of its client: call ``n`` is row
+#: ``n`` of the figure's calls table, and a run's clients take disjoint blocks of rows from
+#: ``base`` on, so no call is made twice and no two clients share a row.
+NEXT_CALL = "\\set k :k + 1\n\\set n :base + :client_id * :per + :k\n"
 
-def versus_floor(figure: Figure, rounds: int, rpc_jobs: Jobs, floor_jobs: Jobs, calls_per_round: int) -> Figure:
-    """Per round, the RPC's and the floor's clients run in parallel, slice by slice, the two
-    sides alternating; the round's ratio is the RPC's total time over the floor's."""
-    figure.detail = {"rpc calls/s": [], "floor calls/s": []}
-    for r in range(rounds):
-        seconds = {"rpc": 0.0, "floor": 0.0}
-        for k in range(SLICES):
-            sides = [("rpc", rpc_jobs), ("floor", floor_jobs)]
-            for side, jobs in sides if (r + k) % 2 == 0 else reversed(sides):
-                seconds[side] += _in_parallel(jobs(r, k, SLICES))
-        figure.detail["rpc calls/s"].append(calls_per_round / seconds["rpc"])
-        figure.detail["floor calls/s"].append(calls_per_round / seconds["floor"])
-        figure.rounds.append(seconds["rpc"] / seconds["floor"])
-    return figure
+#: The request context as PostgREST sends it (harness.context.set_request_context), the
+#: claims read from the call's row.
+REQUEST_CONTEXT = """select set_config('role', 'authenticated', true),
+    set_config('request.jwt.claims', c.claims, true),
+    set_config('request.jwt.claim.sub', c.user_id::text, true),
+    set_config('request.jwt.claim.role', 'authenticated', true)
+from coachdb_bench.{table} as c where c.n = :n;"""
 
-
-def _connections(url: str, clients: int, user: str | None = None) -> list[psycopg.Connection]:
-    return [psycopg.connect(url, user=user, autocommit=True) for _ in range(clients)]
-
-
-def bench_onboarding(url: str, rounds: int, clients: int, calls: int, progress) -> Figure:
-    """A fresh user per call (an auth.users row made beforehand), 8 clients at once."""
-    figure = Figure("finalize_onboarding cost vs plain-SQL floor", "x", target=WRITE_TARGET)
-    per_round = clients * calls
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(
-            "insert into auth.users (id) select md5('coachdb-bench-onboard-' || i)::uuid from generate_series(1, %s) i",
-            [2 * rounds * per_round],
-        )
-    ids = [md5_uuid(f"coachdb-bench-onboard-{i}") for i in range(1, 2 * rounds * per_round + 1)]
-    conns, owners = _connections(url, clients, "authenticator"), _connections(url, clients)
-    callers = [RpcCaller(c, "finalize_onboarding", ["idempotency_key", "profile", "plan"]) for c in conns]
-
-    def users(r: int, side: int, client: int) -> list[str]:
-        start = ((2 * r + side) * clients + client) * calls
-        return ids[start : start + calls]
-
-    def rpc_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
-        def job(caller: RpcCaller, batch: list[str]) -> Callable[[], None]:
-            def run() -> None:
-                for user in batch:
-                    caller(user, idempotency_key="bench", profile=PROFILE, plan=PLAN)
-                    progress.update()
-
-            return run
-
-        return [job(caller, users(r, 0, i)[k::slices]) for i, caller in enumerate(callers)]
-
-    def floor_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
-        def job(conn: psycopg.Connection, batch: list[str]) -> Callable[[], None]:
-            def run() -> None:
-                for user in batch:
-                    with conn.transaction():
-                        params = {"u": user, "p": uuid.uuid4()}
-                        for statement in FLOOR:
-                            conn.execute(statement, params)
-                    progress.update()
-
-            return run
-
-        return [job(conn, users(r, 1, i)[k::slices]) for i, conn in enumerate(owners)]
-
-    try:
-        return versus_floor(figure, rounds, rpc_jobs, floor_jobs, per_round)
-    finally:
-        for c in conns + owners:
-            c.close()
-
-
-POST_MESSAGE_FLOOR = [
-    """insert into public.messages (user_id, conversation_id, role, content, client_message_id)
-    values (%(u)s, %(c)s, 'user', %(content)s, %(m)s) returning id, created_at""",
-    "update public.conversations set last_message_at = now() where user_id = %(u)s and id = %(c)s",
-]
-
-COMPLETE_WORKOUT_FLOOR = """update public.workouts
-    set status = 'completed', result = %(r)s::jsonb, completed_at = now()
-    where user_id = %(u)s and id = %(w)s and status = 'scheduled' returning completed_at"""
-
+PROFILE = {"display_name": "Bench", "goal": "endurance", "days_per_week": 3, "timezone": "Europe/Paris"}
+PLAN = {"weeks": 4, "starts_on": "2030-01-07"}
 RESULT = {"duration_min": 42, "rpe": 6}
+CONTENT = "How should I pace the long run this week?"
 
 
-def _client_users(users: int, clients: int) -> list[list[int]]:
-    """Bench user numbers split between the clients, disjoint (no two clients share a user,
-    as two devices of one user rarely write at the same instant)."""
-    return [list(range(1 + i, users + 1, clients)) for i in range(clients)]
+@dataclass(frozen=True)
+class Write:
+    """One write figure: the RPC with the arguments a client sends, the calls it is given
+    (a query returning ``user_id``, ``body`` and what the floor needs, one row per call, in
+    the order they are made), and the floor: plain SQL writing the same rows as the table
+    owner, no function, no RLS, no idempotency."""
+
+    rpc: str
+    args: tuple[str, ...]
+    calls: str
+    floor: tuple[str, ...]
+    setup: str = ""  # run once the calls exist (the onboarding's users)
 
 
-def bench_post_message(url: str, users: int, rounds: int, clients: int, calls: int, progress) -> Figure:
-    """A new message (a fresh client_message_id) in the user's first conversation."""
-    figure = Figure("post_message cost vs plain-SQL floor", "x", target=WRITE_TARGET)
-    conns, owners = _connections(url, clients, "authenticator"), _connections(url, clients)
-    callers = [RpcCaller(c, "post_message", ["conversation_id", "client_message_id", "content"]) for c in conns]
-    numbers = _client_users(users, clients)
-    content = "How should I pace the long run this week?"
-
-    def batch(client: int, r: int, side: int) -> list[int]:
-        mine = numbers[client]
-        return [mine[(((2 * r + side) * calls) + k) % len(mine)] for k in range(calls)]
-
-    def rpc_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
-        def job(caller: RpcCaller, batch_: list[int]) -> Callable[[], None]:
-            def run() -> None:
-                for n in batch_:
-                    caller(
-                        bench_user(n),
-                        conversation_id=bench_conversation(n),
-                        client_message_id=str(uuid.uuid4()),
-                        content=content,
-                    )
-                    progress.update()
-
-            return run
-
-        return [job(caller, batch(i, r, 0)[k::slices]) for i, caller in enumerate(callers)]
-
-    def floor_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
-        def job(conn: psycopg.Connection, batch_: list[int]) -> Callable[[], None]:
-            def run() -> None:
-                for n in batch_:
-                    params = {"u": bench_user(n), "c": bench_conversation(n), "m": uuid.uuid4(), "content": content}
-                    with conn.transaction():
-                        for statement in POST_MESSAGE_FLOOR:
-                            conn.execute(statement, params)
-                    progress.update()
-
-            return run
-
-        return [job(conn, batch(i, r, 1)[k::slices]) for i, conn in enumerate(owners)]
-
-    try:
-        return versus_floor(figure, rounds, rpc_jobs, floor_jobs, clients * calls)
-    finally:
-        for c in conns + owners:
-            c.close()
-
-
-def _scheduled_workouts(url: str, users: int, clients: int, needed: int) -> list[list[tuple[str, str]]]:
-    """Per client, ``needed`` (user, workout) pairs of scheduled workouts of active plans,
-    spread over that client's users."""
-    query = f"""
-        with numbered as (
-            select u, w.id, row_number() over (partition by u %% %(clients)s order by w.scheduled_on, u) as k
-            from generate_series(1, %(users)s) as u
-            join public.workouts as w
-                on w.user_id = {user_id_sql("u")}
-                and w.plan_id = md5('coachdb-bench-plan-' || u || '-2')::uuid
+WRITES = {
+    "finalize_onboarding": Write(
+        rpc="finalize_onboarding",
+        args=("idempotency_key", "profile", "plan"),
+        calls="""select n, md5('coachdb-bench-onboard-' || n)::uuid as user_id, gen_random_uuid() as plan_id,
+            json_build_object('idempotency_key', 'bench', 'profile', %(profile)s::json, 'plan', %(plan)s::json) as body
+        from generate_series(1, %(calls)s) as n""",
+        setup="insert into auth.users (id) select user_id from coachdb_bench.finalize_onboarding",
+        floor=(
+            """insert into public.profiles as p
+                (auth_user_id, display_name, goal, days_per_week, timezone, onboarded_at)
+            select c.user_id, 'Bench', 'endurance', 3, 'Europe/Paris', now()
+            from coachdb_bench.finalize_onboarding as c where c.n = :n
+            on conflict (auth_user_id) do update set display_name = excluded.display_name;""",
+            """update public.plans as pl set status = 'archived', archived_at = now()
+            from coachdb_bench.finalize_onboarding as c
+            where c.n = :n and pl.user_id = c.user_id and pl.status = 'active';""",
+            """insert into public.plans (id, user_id, name, goal, status, starts_on, weeks, activated_at)
+            select c.plan_id, c.user_id, 'Endurance plan', 'endurance', 'active', '2030-01-07', 4, now()
+            from coachdb_bench.finalize_onboarding as c where c.n = :n;""",
+            """insert into public.workouts (user_id, plan_id, scheduled_on, kind, title, targets)
+            select c.user_id, c.plan_id, date '2030-01-07' + w * 7 + s * 7 / 3, 'run', 'Run, week ' || w + 1,
+                jsonb_build_object('duration_min', 30 + 5 * w, 'intensity', 'moderate')
+            from coachdb_bench.finalize_onboarding as c, generate_series(0, 3) as w, generate_series(0, 2) as s
+            where c.n = :n;""",
+        ),
+    ),
+    "post_message": Write(
+        rpc="post_message",
+        args=("conversation_id", "client_message_id", "content"),
+        # a client's block of calls is a block of users (calls wrap around the users)
+        calls=f"""select n, user_id, conversation_id, message_id,
+            json_build_object('conversation_id', conversation_id, 'client_message_id', message_id,
+                'content', %(content)s::text) as body
+        from generate_series(1, %(calls)s) as n,
+            lateral (select 1 + (n - 1) %% %(users)s as u) as user_number,
+            lateral (select {user_id_sql("u")} as user_id,
+                md5('coachdb-bench-conversation-' || u || '-1')::uuid as conversation_id,
+                gen_random_uuid() as message_id) as ids""",
+        floor=(
+            """insert into public.messages (user_id, conversation_id, role, content, client_message_id)
+            select c.user_id, c.conversation_id, 'user', c.body ->> 'content', c.message_id
+            from coachdb_bench.post_message as c where c.n = :n
+            returning id, created_at;""",
+            """update public.conversations as v set last_message_at = now()
+            from coachdb_bench.post_message as c
+            where c.n = :n and v.user_id = c.user_id and v.id = c.conversation_id;""",
+        ),
+    ),
+    "complete_workout": Write(
+        rpc="complete_workout",
+        args=("workout_id", "result"),
+        # scheduled workouts of active plans, in random order: a different one per call
+        calls="""select (row_number() over ())::int as n, user_id, workout_id,
+            json_build_object('workout_id', workout_id, 'result', %(result)s::json) as body
+        from (
+            select w.user_id, w.id as workout_id
+            from public.workouts as w
+            join public.plans as pl on pl.user_id = w.user_id and pl.id = w.plan_id and pl.status = 'active'
             where w.status = 'scheduled'
+            order by random()
+            limit %(calls)s
+        ) as scheduled""",
+        floor=(
+            """update public.workouts as w
+            set status = 'completed', result = (c.body -> 'result')::jsonb, completed_at = now()
+            from coachdb_bench.complete_workout as c
+            where c.n = :n and w.user_id = c.user_id and w.id = c.workout_id and w.status = 'scheduled'
+            returning w.completed_at;""",
+        ),
+    ),
+}
+
+
+def _prepare_calls(url: str, name: str, write: Write, calls: int, users: int) -> None:
+    """The figure's calls as a table the scripts read (``coachdb_bench.<name>``), readable by
+    the API roles, since the RPC's statements run as ``authenticated``."""
+    params = {
+        "calls": calls,
+        "users": users,
+        "profile": json.dumps(PROFILE),
+        "plan": json.dumps(PLAN),
+        "result": json.dumps(RESULT),
+        "content": CONTENT,
+    }
+    table = f"coachdb_bench.{name}"
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        conn.execute("create schema if not exists coachdb_bench")
+        conn.execute("grant usage on schema coachdb_bench to authenticator, authenticated")
+        conn.execute(
+            f"""create table {table} as
+            select calls.*,
+                json_build_object('role', 'authenticated', 'sub', calls.user_id, 'aud', 'authenticated')::text
+                    as claims
+            from ({write.calls}) as calls""",
+            params,
         )
-        select u %% %(clients)s, {user_id_sql("u")}::text, id::text from numbered where k <= %(needed)s
-    """
-    per_client: list[list[tuple[str, str]]] = [[] for _ in range(clients)]
+        conn.execute(f"alter table {table} add primary key (n)")
+        made = conn.execute(f"select count(*) from {table}").fetchone()[0]
+        if made < calls:
+            raise HarnessError(f"{name}: the dataset gives {made} calls, the figure needs {calls}")
+        conn.execute(f"grant select on {table} to authenticator, authenticated")
+        if write.setup:
+            conn.execute(write.setup)
+        conn.execute(f"analyze {table}")
+
+
+def _scripts(url: str, name: str, write: Write) -> tuple[str, str]:
+    """The RPC's request (begin, request context, PostgREST's call shape, commit) and the
+    floor's transaction, as pgbench scripts."""
     with psycopg.connect(url, autocommit=True) as conn:
-        for client, user, workout in conn.execute(query, {"clients": clients, "users": users, "needed": needed}):
-            per_client[client].append((user, workout))
-    if any(len(pairs) < needed for pairs in per_client):
-        raise HarnessError(f"the dataset has too few scheduled workouts for {clients} clients x {needed} calls")
-    return per_client
+        call, _ = rpc_query(
+            write.rpc,
+            dict.fromkeys(write.args),
+            argument_types(conn, write.rpc),
+            body=sql.SQL(f"(select c.body from coachdb_bench.{name} as c where c.n = :n)"),
+        )
+        call_sql = call.as_string(conn)
+    rpc = NEXT_CALL + "begin;\n" + REQUEST_CONTEXT.format(table=name) + "\n" + call_sql + ";\ncommit;\n"
+    floor = NEXT_CALL + "begin;\n" + "\n".join(write.floor) + "\ncommit;\n"
+    return rpc, floor
 
 
-def bench_complete_workout(url: str, users: int, rounds: int, clients: int, calls: int, progress) -> Figure:
-    """A scheduled workout of the user's active plan completed, a different one per call."""
-    figure = Figure("complete_workout cost vs plain-SQL floor", "x", target=WRITE_TARGET)
-    pairs = _scheduled_workouts(url, users, clients, 2 * rounds * calls)
-    conns, owners = _connections(url, clients, "authenticator"), _connections(url, clients)
-    callers = [RpcCaller(c, "complete_workout", ["workout_id", "result"]) for c in conns]
-
-    def batch(client: int, r: int, side: int) -> list[tuple[str, str]]:
-        start = (2 * r + side) * calls
-        return pairs[client][start : start + calls]
-
-    def rpc_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
-        def job(caller: RpcCaller, batch_: list[tuple[str, str]]) -> Callable[[], None]:
-            def run() -> None:
-                for user, workout in batch_:
-                    caller(user, workout_id=workout, result=RESULT)
-                    progress.update()
-
-            return run
-
-        return [job(caller, batch(i, r, 0)[k::slices]) for i, caller in enumerate(callers)]
-
-    def floor_jobs(r: int, k: int, slices: int) -> list[Callable[[], None]]:
-        def job(conn: psycopg.Connection, batch_: list[tuple[str, str]]) -> Callable[[], None]:
-            def run() -> None:
-                for user, workout in batch_:
-                    with conn.transaction():
-                        conn.execute(COMPLETE_WORKOUT_FLOOR, {"u": user, "w": workout, "r": json.dumps(RESULT)})
-                    progress.update()
-
-            return run
-
-        return [job(conn, batch(i, r, 1)[k::slices]) for i, conn in enumerate(owners)]
-
-    try:
-        return versus_floor(figure, rounds, rpc_jobs, floor_jobs, clients * calls)
-    finally:
-        for c in conns + owners:
-            c.close()
+def bench_write(
+    url: str, pgbench: Path, name: str, users: int, rounds: int, clients: int, calls: int, progress
+) -> Figure:
+    """Per round, ``clients`` pgbench clients make the RPC's requests (as ``authenticator``),
+    then the floor's transactions (as the owner), or the other way round in odd rounds;
+    ``calls`` each, after WARMUP. The round's ratio is the RPC's mean latency over the
+    floor's: with every client always busy, that is the floor's calls/s over the RPC's."""
+    write = WRITES[name]
+    figure = Figure(f"{name} cost vs plain-SQL floor", "x", target=WRITE_TARGET)
+    figure.detail = {"rpc calls/s": [], "floor calls/s": []}
+    per_client = WARMUP + calls
+    _prepare_calls(url, name, write, 2 * rounds * clients * per_client, users)
+    scripts = dict(zip(("rpc", "floor"), _scripts(url, name, write), strict=True))
+    conninfo = {"rpc": make_conninfo(url, user="authenticator"), "floor": make_conninfo(url)}
+    base = 0
+    for r in range(rounds):
+        latency = {}
+        for side in ("rpc", "floor") if r % 2 == 0 else ("floor", "rpc"):
+            variables = {"k": 0, "base": base, "per": per_client}
+            latencies = run_pgbench(pgbench, conninfo[side], scripts[side], clients, calls, variables, WARMUP)
+            latency[side] = statistics.fmean(latencies)
+            base += clients * per_client
+            progress.update(clients * calls)
+        figure.detail["rpc calls/s"].append(clients / latency["rpc"])
+        figure.detail["floor calls/s"].append(clients / latency["floor"])
+        figure.rounds.append(latency["rpc"] / latency["floor"])
+    return figure
 
 
 # -- owner-scoped reads under RLS vs as the owner -----------------------------------------------
@@ -625,8 +574,21 @@ def run(settings: Settings, log: Callable[[str], None] = print) -> dict:
         onboarding = factory.clone("coachdb_bench_onboarding")
 
         figures: list[Figure] = []
-        bar = _progress(2 * settings.rounds * settings.clients * settings.calls_per_client, "finalize_onboarding")
-        figures.append(bench_onboarding(onboarding, settings.rounds, settings.clients, settings.calls_per_client, bar))
+        pgbench = pgbench_binary(provider.bin_dir() if isinstance(provider, BinariesProvider) else None)
+        writes = 2 * settings.rounds * settings.clients * settings.calls_per_client
+        bar = _progress(writes, "finalize_onboarding")
+        figures.append(
+            bench_write(
+                onboarding,
+                pgbench,
+                "finalize_onboarding",
+                settings.scale.users,
+                settings.rounds,
+                settings.clients,
+                settings.calls_per_client,
+                bar,
+            )
+        )
         bar.close()
         bar = _progress(settings.rounds * len(READS) * settings.read_samples, "rls reads")
         figures += bench_reads(large, settings.scale.users, settings.rounds, settings.read_samples, bar)
@@ -639,12 +601,18 @@ def run(settings: Settings, log: Callable[[str], None] = print) -> dict:
         )
         bar.close()
         # the writes last: they add messages and complete workouts in the large dataset
-        writes = 2 * settings.rounds * settings.clients * settings.calls_per_client
-        for label, bench_write in (("post_message", bench_post_message), ("complete_workout", bench_complete_workout)):
-            bar = _progress(writes, label)
+        for name in ("post_message", "complete_workout"):
+            bar = _progress(writes, name)
             figures.append(
                 bench_write(
-                    large, settings.scale.users, settings.rounds, settings.clients, settings.calls_per_client, bar
+                    large,
+                    pgbench,
+                    name,
+                    settings.scale.users,
+                    settings.rounds,
+                    settings.clients,
+                    settings.calls_per_client,
+                    bar,
                 )
             )
             bar.close()
