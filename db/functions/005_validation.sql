@@ -21,11 +21,14 @@ $$;
 comment on function app_private.raise_invalid(text, text) is
 'Raises 22023 naming the field; the one way validation fails.';
 
-create or replace function app_private.require_object(p_value jsonb, p_field text)
-returns jsonb
+create or replace function app_private.closed_object(
+    p_value jsonb, p_field text, p_allowed text[]
+) returns jsonb
 language plpgsql immutable
 set search_path = ''
 as $$
+declare
+    v_key text;
 begin
     if p_value is null then
         perform app_private.raise_invalid(p_field, 'is required');
@@ -33,43 +36,25 @@ begin
     if pg_catalog.jsonb_typeof(p_value) <> 'object' then
         perform app_private.raise_invalid(p_field, 'must be a JSON object');
     end if;
-    return p_value;
-end
-$$;
-
-comment on function app_private.require_object(jsonb, text) is
-'Returns the value if it is a JSON object; 22023 otherwise.';
-
-create or replace function app_private.reject_unknown_keys(
-    p_value jsonb, p_field text, p_allowed text[]
-) returns void
-language plpgsql immutable
-set search_path = ''
-as $$
-declare
-    v_key text;
-begin
     -- The common case, only known keys, is one expression; the query that names the
     -- first unknown key runs only when there is one.
-    if p_value operator(pg_catalog.-) p_allowed operator(pg_catalog.=) '{}'::jsonb then
-        return;
-    end if;
-    select k into v_key
-    from pg_catalog.jsonb_object_keys(p_value) as k
-    where k <> all(p_allowed)
-    order by k
-    limit 1;
-    if found then
+    if p_value operator(pg_catalog.-) p_allowed operator(pg_catalog.<>) '{}'::jsonb then
+        select k into v_key
+        from pg_catalog.jsonb_object_keys(p_value) as k
+        where k <> all(p_allowed)
+        order by k
+        limit 1;
         perform app_private.raise_invalid(
             p_field || '.' || v_key,
             'is not a known field (known: ' || pg_catalog.array_to_string(p_allowed, ', ') || ')'
         );
     end if;
+    return p_value;
 end
 $$;
 
-comment on function app_private.reject_unknown_keys(jsonb, text, text[]) is
-'22023 for the first key of an object that is not in the closed set of allowed keys.';
+comment on function app_private.closed_object(jsonb, text, text[]) is
+'Returns the value if it is a JSON object whose keys are all in p_allowed; 22023 naming the field otherwise.';
 
 create or replace function app_private.strip_whitespace(p_text text) returns text
 language sql immutable parallel safe
@@ -346,8 +331,7 @@ comment on function app_private.user_today(uuid) is
 'The user''s today in their profile''s time zone (UTC before onboarding).';
 
 revoke all on function app_private.raise_invalid(text, text) from public;
-revoke all on function app_private.require_object(jsonb, text) from public;
-revoke all on function app_private.reject_unknown_keys(jsonb, text, text[]) from public;
+revoke all on function app_private.closed_object(jsonb, text, text[]) from public;
 revoke all on function app_private.strip_whitespace(text) from public;
 revoke all on function app_private.clean_text(text, text, int, int, boolean) from public;
 revoke all on function app_private.json_text(jsonb, text, int, int, boolean) from public;

@@ -12,8 +12,12 @@ as $$
 declare
     v_uid uuid := app_private.current_user_id();
     v_key text := app_private.idempotency_key(p_idempotency_key, 'idempotency_key');
-    v_profile jsonb := app_private.require_object(p_profile, 'profile');
-    v_plan jsonb := app_private.require_object(coalesce(p_plan, '{}'::jsonb), 'plan');
+    v_profile jsonb := app_private.closed_object(
+        p_profile, 'profile', '{display_name,goal,experience,days_per_week,units,timezone,metadata}'
+    );
+    v_plan jsonb := app_private.closed_object(
+        coalesce(p_plan, '{}'::jsonb), 'plan', '{name,starts_on,weeks,workouts}'
+    );
     v_hash text;
     v_response jsonb;
     -- profile fields
@@ -42,11 +46,9 @@ declare
     v_onboarded_at timestamptz;
     v_count int;
 begin
-    -- Validate everything before taking a lock or writing anything.
-    perform app_private.reject_unknown_keys(
-        v_profile, 'profile',
-        '{display_name,goal,experience,days_per_week,units,timezone,metadata}'
-    );
+    -- Validate everything before taking a lock or writing anything. An optional field the
+    -- client did not send is not validated (each check is a function call, and absent means
+    -- null to every one of them).
     v_display_name := app_private.json_text(
         v_profile -> 'display_name', 'profile.display_name', 1, 80, true
     );
@@ -54,28 +56,28 @@ begin
         v_profile -> 'goal', 'profile.goal',
         enum_range(null::public.fitness_goal)::text [], true
     )::public.fitness_goal;
-    v_experience := coalesce(app_private.json_label(
-        v_profile -> 'experience', 'profile.experience',
-        enum_range(null::public.experience_level)::text []
-    ), 'beginner')::public.experience_level;
+    v_experience := coalesce(case when v_profile operator(pg_catalog.?) 'experience' then
+        app_private.json_label(
+            v_profile -> 'experience', 'profile.experience',
+            enum_range(null::public.experience_level)::text []
+        ) end, 'beginner')::public.experience_level;
     v_days := app_private.json_int(
         v_profile -> 'days_per_week', 'profile.days_per_week', 1, 7, true
     );
-    v_units := coalesce(app_private.json_label(
-        v_profile -> 'units', 'profile.units', enum_range(null::public.unit_system)::text []
-    ), 'metric')::public.unit_system;
+    v_units := coalesce(case when v_profile operator(pg_catalog.?) 'units' then
+        app_private.json_label(
+            v_profile -> 'units', 'profile.units', enum_range(null::public.unit_system)::text []
+        ) end, 'metric')::public.unit_system;
     v_timezone := coalesce(
         app_private.timezone_name(v_profile -> 'timezone', 'profile.timezone'), 'UTC'
     );
-    v_metadata := coalesce(
-        app_private.json_object(v_profile -> 'metadata', 'profile.metadata'), '{}'::jsonb
+    v_metadata := coalesce(case when v_profile operator(pg_catalog.?) 'metadata' then
+        app_private.json_object(v_profile -> 'metadata', 'profile.metadata') end, '{}'::jsonb
     );
 
-    perform app_private.reject_unknown_keys(
-        v_plan, 'plan', '{name,starts_on,weeks,workouts}'
-    );
     v_name := coalesce(
-        app_private.json_text(v_plan -> 'name', 'plan.name', 1, 120),
+        case when v_plan operator(pg_catalog.?) 'name' then
+            app_private.json_text(v_plan -> 'name', 'plan.name', 1, 120) end,
         app_private.default_plan_name(v_goal)
     );
     v_starts_on := coalesce(
@@ -96,9 +98,8 @@ begin
         end if;
         for v_i in 0 .. pg_catalog.jsonb_array_length(v_given) - 1 loop
             v_field := pg_catalog.format('plan.workouts[%s]', v_i);
-            v_item := app_private.require_object(v_given -> v_i, v_field);
-            perform app_private.reject_unknown_keys(
-                v_item, v_field, '{scheduled_on,kind,title,targets}'
+            v_item := app_private.closed_object(
+                v_given -> v_i, v_field, '{scheduled_on,kind,title,targets}'
             );
             v_date := app_private.json_date(
                 v_item -> 'scheduled_on', v_field || '.scheduled_on', true

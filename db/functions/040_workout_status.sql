@@ -47,14 +47,13 @@ set search_path = ''
 as $$
 declare
     v_uid uuid := app_private.current_user_id();
-    v_result jsonb := app_private.require_object(coalesce(p_result, '{}'::jsonb), 'result');
+    v_result jsonb := app_private.closed_object(
+        coalesce(p_result, '{}'::jsonb), 'result', '{duration_min,distance_m,rpe,notes}'
+    );
     v_clean jsonb;
     v_workout public.workouts;
     v_completed_at timestamptz;
 begin
-    perform app_private.reject_unknown_keys(
-        v_result, 'result', '{duration_min,distance_m,rpe,notes}'
-    );
     -- A field the client did not send is not validated (each check is a function call, and
     -- absent means null to every one of them): most results carry two or three fields.
     v_clean := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
