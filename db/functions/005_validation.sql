@@ -56,15 +56,19 @@ $$;
 comment on function app_private.closed_object(jsonb, text, text[]) is
 'Returns the value if it is a JSON object whose keys are all in p_allowed; 22023 naming the field otherwise.';
 
+-- plpgsql, not sql, here and below: a sql function with a SET clause is never inlined, so its
+-- body would be parsed and planned on every call; plpgsql keeps the plan for the session.
 create or replace function app_private.strip_whitespace(p_text text) returns text
-language sql immutable parallel safe
+language plpgsql immutable parallel safe
 set search_path = ''
 as $$
-    select pg_catalog.btrim(
+begin
+    return pg_catalog.btrim(
         p_text,
         E' \t\n\u000b\f\r\u001c\u001d\u001e\u001f\u0085\u00a0\u1680\u2000\u2001\u2002\u2003'
         || E'\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000'
-    )
+    );
+end
 $$;
 
 comment on function app_private.strip_whitespace(text) is
@@ -307,24 +311,28 @@ comment on function app_private.timezone_name(jsonb, text) is
 'A time zone name from app_private.known_timezones (a key lookup, not pg_timezone_names).';
 
 create or replace function app_private.request_hash(p_payload jsonb) returns text
-language sql immutable
+language plpgsql immutable
 set search_path = ''
 as $$
-    select pg_catalog.encode(
+begin
+    return pg_catalog.encode(
         pg_catalog.sha256(pg_catalog.convert_to(p_payload::text, 'UTF8')), 'hex'
-    )
+    );
+end
 $$;
 
 comment on function app_private.request_hash(jsonb) is
 'Fingerprint of a request: sha256 of its canonical (jsonb) text.';
 
 create or replace function app_private.user_today(p_user_id uuid) returns date
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-    select (pg_catalog.now() at time zone coalesce(
+begin
+    return (pg_catalog.now() at time zone coalesce(
         (select p.timezone from public.profiles as p where p.auth_user_id = p_user_id), 'UTC'
-    ))::date
+    ))::date;
+end
 $$;
 
 comment on function app_private.user_today(uuid) is

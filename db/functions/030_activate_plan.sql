@@ -45,10 +45,12 @@ comment on function app_private.activate_plan(uuid) is
 'Body of public.activate_plan; security definer, checks the caller itself.';
 
 create or replace function public.activate_plan(plan_id uuid) returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.activate_plan(plan_id)
+begin
+    return app_private.activate_plan(plan_id);
+end
 $$;
 
 comment on function public.activate_plan(uuid) is

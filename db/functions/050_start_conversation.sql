@@ -30,10 +30,12 @@ comment on function app_private.start_conversation(text, uuid) is
 
 create or replace function public.start_conversation(title text default null, plan_id uuid default null)
 returns jsonb
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.start_conversation(title, plan_id)
+begin
+    return app_private.start_conversation(title, plan_id);
+end
 $$;
 
 comment on function public.start_conversation(text, uuid) is

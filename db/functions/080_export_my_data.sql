@@ -40,10 +40,12 @@ comment on function app_private.export_my_data() is
 'Body of public.export_my_data; security definer, checks the caller itself.';
 
 create or replace function public.export_my_data() returns jsonb
-language sql stable
+language plpgsql stable
 set search_path = ''
 as $$
-    select app_private.export_my_data()
+begin
+    return app_private.export_my_data();
+end
 $$;
 
 comment on function public.export_my_data() is

@@ -27,10 +27,12 @@ comment on function app_private.purge_idempotency_keys(interval) is
 
 create or replace function public.purge_idempotency_keys(older_than interval default '30 days')
 returns bigint
-language sql volatile
+language plpgsql volatile
 set search_path = ''
 as $$
-    select app_private.purge_idempotency_keys(older_than)
+begin
+    return app_private.purge_idempotency_keys(older_than);
+end
 $$;
 
 comment on function public.purge_idempotency_keys(interval) is
