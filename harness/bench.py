@@ -503,7 +503,7 @@ class Settings:
     scale: Scale
     rounds: int = 5
     clients: int = 8
-    calls_per_client: int = 100
+    calls_per_client: int = 400  # per round and side: runs of ~1 s, long enough to average out the scheduler
     read_samples: int = 1000
     chat_samples: int = 500
     provider: str = "embedded"
