@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import importlib.util
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -801,6 +802,10 @@ def _database_error(exc: psycopg.Error, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # psycopg logs "error ignored in rollback ..." when Ctrl-C lands mid-query and its
+    # cleanup fails; with no handler, Python printed that to the user's stderr before
+    # coachdb's own one line. The interrupt is reported once, by coachdb.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     parser = build_parser()
     as_json = _json_requested(parser, argv)
     args = argparse.Namespace(command=None)

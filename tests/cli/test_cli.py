@@ -127,3 +127,16 @@ def test_the_command_starts_without_the_optional_extras():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "usage: coachdb" in result.stdout
+
+
+def test_psycopg_cleanup_warnings_never_reach_the_user():
+    """When Ctrl-C lands mid-query, psycopg's failed cleanup logs "error ignored in rollback";
+    with no handler Python printed it before coachdb's own line (seen in CI: `coachdb up`
+    interrupted while the schema loaded). After main() has run, such a warning prints nothing."""
+    code = (
+        "import logging; from harness import cli; cli.main(['apply', '--url', 'not a url']); "
+        "logging.getLogger('psycopg').warning('error ignored in rollback on <psycopg.Connection>')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert "error ignored" not in done.stderr
+    assert done.stderr.startswith("coachdb: error:"), done.stderr
