@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -46,7 +47,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from harness.context import argument_types, request, rpc_query, set_request_context
+from harness.context import argument_types, claims_for, request, request_context_query, rpc_query, set_request_context
 from harness.databases import DatabaseFactory
 from harness.errors import HarnessError
 from harness.generate import Scale, bench_conversation, bench_user, generate, user_id_sql
@@ -161,13 +162,9 @@ WARMUP = 6
 #: ``base`` on, so no call is made twice and no two clients share a row.
 NEXT_CALL = "\\set k :k + 1\n\\set n :base + :client_id * :per + :k\n"
 
-#: The request context as PostgREST sends it (harness.context.set_request_context), the
-#: claims read from the call's row.
-REQUEST_CONTEXT = """select set_config('role', 'authenticated', true),
-    set_config('request.jwt.claims', c.claims, true),
-    set_config('request.jwt.claim.sub', c.user_id::text, true),
-    set_config('request.jwt.claim.role', 'authenticated', true)
-from coachdb_bench.{table} as c where c.n = :n;"""
+#: The claims of every bench call (``sub`` replaced by the call's user), as Supabase Auth
+#: puts them in a JWT.
+CLAIMS = claims_for(uuid.UUID(int=0))
 
 PROFILE = {"display_name": "Bench", "goal": "endurance", "days_per_week": 3, "timezone": "Europe/Paris"}
 PLAN = {"weeks": 4, "starts_on": "2030-01-07"}
@@ -273,6 +270,7 @@ def _prepare_calls(url: str, name: str, write: Write, calls: int, users: int) ->
         "plan": json.dumps(PLAN),
         "result": json.dumps(RESULT),
         "content": CONTENT,
+        "claims": json.dumps(CLAIMS),
     }
     table = f"coachdb_bench.{name}"
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
@@ -280,9 +278,7 @@ def _prepare_calls(url: str, name: str, write: Write, calls: int, users: int) ->
         conn.execute("grant usage on schema coachdb_bench to authenticator, authenticated")
         conn.execute(
             f"""create table {table} as
-            select calls.*,
-                json_build_object('role', 'authenticated', 'sub', calls.user_id, 'aud', 'authenticated')::text
-                    as claims
+            select calls.*, jsonb_set(%(claims)s::jsonb, '{{sub}}', to_jsonb(calls.user_id))::text as claims
             from ({write.calls}) as calls""",
             params,
         )
@@ -307,7 +303,13 @@ def _scripts(url: str, name: str, write: Write) -> tuple[str, str]:
             body=sql.SQL(f"(select c.body from coachdb_bench.{name} as c where c.n = :n)"),
         )
         call_sql = call.as_string(conn)
-    rpc = NEXT_CALL + "begin;\n" + REQUEST_CONTEXT.format(table=name) + "\n" + call_sql + ";\ncommit;\n"
+        # the request context as harness.context.set_request_context sends it, from the call's row
+        role = sql.Literal(CLAIMS["role"])
+        context = sql.SQL("{} from coachdb_bench.{} as c where c.n = :n;").format(
+            request_context_query(role, sql.SQL("c.claims"), sql.SQL("c.user_id::text"), role), sql.Identifier(name)
+        )
+        context_sql = context.as_string(conn)
+    rpc = NEXT_CALL + "begin;\n" + context_sql + "\n" + call_sql + ";\ncommit;\n"
     floor = NEXT_CALL + "begin;\n" + "\n".join(write.floor) + "\ncommit;\n"
     return rpc, floor
 
@@ -575,21 +577,17 @@ def run(settings: Settings, log: Callable[[str], None] = print) -> dict:
 
         figures: list[Figure] = []
         pgbench = pgbench_binary(provider.bin_dir() if isinstance(provider, BinariesProvider) else None)
-        writes = 2 * settings.rounds * settings.clients * settings.calls_per_client
-        bar = _progress(writes, "finalize_onboarding")
-        figures.append(
-            bench_write(
-                onboarding,
-                pgbench,
-                "finalize_onboarding",
-                settings.scale.users,
-                settings.rounds,
-                settings.clients,
-                settings.calls_per_client,
-                bar,
-            )
-        )
-        bar.close()
+
+        rounds, clients, calls = settings.rounds, settings.clients, settings.calls_per_client
+
+        def write_figure(url: str, name: str) -> Figure:
+            bar = _progress(2 * rounds * clients * calls, name)
+            try:
+                return bench_write(url, pgbench, name, settings.scale.users, rounds, clients, calls, bar)
+            finally:
+                bar.close()
+
+        figures.append(write_figure(onboarding, "finalize_onboarding"))
         bar = _progress(settings.rounds * len(READS) * settings.read_samples, "rls reads")
         figures += bench_reads(large, settings.scale.users, settings.rounds, settings.read_samples, bar)
         bar.close()
@@ -601,21 +599,7 @@ def run(settings: Settings, log: Callable[[str], None] = print) -> dict:
         )
         bar.close()
         # the writes last: they add messages and complete workouts in the large dataset
-        for name in ("post_message", "complete_workout"):
-            bar = _progress(writes, name)
-            figures.append(
-                bench_write(
-                    large,
-                    pgbench,
-                    name,
-                    settings.scale.users,
-                    settings.rounds,
-                    settings.clients,
-                    settings.calls_per_client,
-                    bar,
-                )
-            )
-            bar.close()
+        figures += [write_figure(large, name) for name in ("post_message", "complete_workout")]
         figures.append(clone_figure)
     if settings.up_rounds:
         bar = _progress(settings.up_rounds, "coachdb up")

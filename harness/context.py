@@ -33,15 +33,25 @@ def claims_for(user_id: uuid.UUID | str | None, role: str = "authenticated") -> 
     return claims
 
 
+def request_context_query(
+    role: sql.Composable, claims: sql.Composable, sub: sql.Composable, claim_role: sql.Composable
+) -> sql.Composed:
+    """PostgREST's request-context statement, each value an SQL expression: parameters here,
+    columns of the calls table in the bench's pgbench scripts."""
+    return sql.SQL(
+        "select set_config('role', {}, true),"
+        " set_config('request.jwt.claims', {}, true),"
+        " set_config('request.jwt.claim.sub', {}, true),"
+        " set_config('request.jwt.claim.role', {}, true)"
+    ).format(role, claims, sub, claim_role)
+
+
 def set_request_context(conn: psycopg.Connection, role: str, claims: Mapping[str, Any]) -> None:
     """Inside an open transaction: switch role and publish the claims, transaction-locally."""
     if role not in API_ROLES:
         raise ValueError(f"role must be one of {API_ROLES}, not {role!r}")
     conn.execute(
-        "select set_config('role', %s, true),"
-        " set_config('request.jwt.claims', %s, true),"
-        " set_config('request.jwt.claim.sub', %s, true),"
-        " set_config('request.jwt.claim.role', %s, true)",
+        request_context_query(*[sql.Placeholder()] * 4),
         [role, json.dumps(dict(claims)), str(claims.get("sub", "")), str(claims.get("role", ""))],
     )
 

@@ -52,3 +52,18 @@ class ContractClient(Client):
         if problems:
             raise ContractViolation(f"{function} accepted a body its contract rejects: {'; '.join(problems[:3])}")
         return answer
+
+
+#: Tables and functions of ``public`` that ``anon`` can read, write or call: nothing, by design,
+#: even where Supabase's default privileges granted them on creation.
+ANON_GRANTS = """
+select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+    and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('anon', c.oid, 'insert'))
+union all
+select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace
+    and has_function_privilege('anon', p.oid, 'execute')
+"""
+
+
+def anon_grants(conn: psycopg.Connection) -> list[tuple[str]]:
+    return conn.execute(ANON_GRANTS).fetchall()

@@ -13,6 +13,7 @@ import pytest
 from harness import builds
 from harness.migrations import read_migrations
 from harness.supabase_push import PushError, push, split
+from tests.helpers import anon_grants
 
 
 @pytest.mark.parametrize(
@@ -125,11 +126,4 @@ def test_push_works_as_a_non_superuser_like_supabase_postgres_and_gives_anon_not
     assert len(report.applied) == len(read_migrations())
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("select rolsuper from pg_roles where rolname = %s", [role]).fetchone() == (False,)
-        leaks = conn.execute(
-            "select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'"
-            " and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('anon', c.oid, 'insert'))"
-            " union all"
-            " select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace"
-            " and has_function_privilege('anon', p.oid, 'execute')"
-        ).fetchall()
-        assert leaks == []
+        assert anon_grants(conn) == []

@@ -14,6 +14,7 @@ from harness import ROOT
 from harness.errors import LoaderError
 from harness.loader import apply, statements, tree_migrations
 from harness.sqltree import sql_files
+from tests.helpers import anon_grants
 
 
 @pytest.fixture
@@ -199,11 +200,4 @@ def test_apply_works_as_a_non_superuser_owner_like_supabase_postgres(empty_db, d
             "select distinct pg_get_userbyid(relowner) from pg_class where relnamespace = 'public'::regnamespace"
         ).fetchall()
         assert owners == [(role,)]
-        leaks = conn.execute(
-            "select c.relname from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'"
-            " and (has_table_privilege('anon', c.oid, 'select') or has_table_privilege('anon', c.oid, 'insert'))"
-            " union all"
-            " select p.proname from pg_proc p where p.pronamespace = 'public'::regnamespace"
-            " and has_function_privilege('anon', p.oid, 'execute')"
-        ).fetchall()
-        assert leaks == []
+        assert anon_grants(conn) == []
